@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import type { Io } from '../io.ts';
+
+/** Each command module exports a factory; a command is listed here once it works. */
+export type CommandFactory = (io: Io) => Command;
+
+export const commandModules: readonly CommandFactory[] = [];

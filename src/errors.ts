@@ -1,0 +1,49 @@
+// The only place that knows exit codes. Library code throws these; src/cli.ts maps them.
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  incomplete: 3,
+  internal: 70,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class FlannelctlError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue,
+    /** One line telling the user how to fix it. */
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flags, bad files, bad values: exit 2, and nothing was changed. */
+export class UsageError extends FlannelctlError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.usage, hint);
+  }
+}
+
+/** An operation against the cluster or a node failed: exit 1. */
+export class OperationError extends FlannelctlError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.failed, hint);
+  }
+}
+
+/** Some facts could not be gathered (unreachable node, missing permission): exit 3. */
+export class IncompleteError extends FlannelctlError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.incomplete, hint);
+  }
+}
+
+export class InterruptedError extends FlannelctlError {
+  constructor(message = 'Interrupted') {
+    super(message, ExitCode.interrupted);
+  }
+}
