@@ -1,0 +1,117 @@
+// Tiny CIDR helpers on top of ipaddr.js, strict like Go's net.ParseCIDR/net.ParseIP
+// (flanneld parses net-conf.json with them), with bigint math so IPv4 and IPv6 share code.
+import ipaddr from 'ipaddr.js';
+
+export type IpFamily = 'ipv4' | 'ipv6';
+
+export interface IpAddress {
+  readonly family: IpFamily;
+  /** The address as a number, so ranges and alignment are plain arithmetic. */
+  readonly value: bigint;
+  /** Canonical text: "10.244.1.0", "fd00::1". */
+  readonly text: string;
+}
+
+export interface Cidr {
+  readonly family: IpFamily;
+  readonly prefix: number;
+  /** 32 or 128. */
+  readonly bits: number;
+  /** The address as written (may have host bits set). */
+  readonly ip: IpAddress;
+  /** The network address: host bits cleared. */
+  readonly base: bigint;
+  /** Canonical text with host bits cleared, e.g. "10.244.0.0/16" for "10.244.1.0/16". */
+  readonly text: string;
+  /** True when the address as written is not the network address; Go masks these silently. */
+  readonly hostBitsSet: boolean;
+}
+
+// Go's net.ParseIP accepts only dotted-quad decimal IPv4 without leading zeros; ipaddr.js
+// also accepts "10", hex and octal forms, which flanneld would reject.
+const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4_RE = new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`);
+
+const bitsOf = (family: IpFamily): number => (family === 'ipv4' ? 32 : 128);
+
+/** Parses an IPv4 or IPv6 address; undefined when it is not one. */
+export const parseIp = (text: string): IpAddress | undefined => {
+  let family: IpFamily;
+  if (IPV4_RE.test(text)) family = 'ipv4';
+  else if (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text)) family = 'ipv6';
+  else return undefined;
+  const bytes = ipaddr.parse(text).toByteArray();
+  const value = bytes.reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+  return { family, value, text: formatIp(value, family) };
+};
+
+/** Formats a numeric address in the canonical (shortest) notation. */
+export const formatIp = (value: bigint, family: IpFamily): string => {
+  const count = bitsOf(family) / 8;
+  const bytes: number[] = [];
+  for (let i = count - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));
+  return ipaddr.fromByteArray(bytes).toString();
+};
+
+/** Parses "a.b.c.d/n" or "x::/n"; undefined when the text is not a CIDR. */
+export const tryParseCidr = (text: string): Cidr | undefined => {
+  const slash = text.indexOf('/');
+  if (slash < 0) return undefined;
+  const ip = parseIp(text.slice(0, slash));
+  const prefixText = text.slice(slash + 1);
+  if (!ip || !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  const bits = bitsOf(ip.family);
+  if (prefix > bits) return undefined;
+  const base = ip.value & prefixMask(prefix, bits);
+  return {
+    family: ip.family,
+    prefix,
+    bits,
+    ip,
+    base,
+    text: `${formatIp(base, ip.family)}/${prefix}`,
+    hostBitsSet: base !== ip.value,
+  };
+};
+
+/** Like tryParseCidr, but throws an Error naming the bad text. */
+export const parseCidr = (text: string): Cidr => {
+  const cidr = tryParseCidr(text);
+  if (!cidr) throw new Error(`"${text}" is not a valid CIDR`);
+  return cidr;
+};
+
+const prefixMask = (prefix: number, bits: number): bigint => {
+  const all = (1n << BigInt(bits)) - 1n;
+  return all ^ ((1n << BigInt(bits - prefix)) - 1n);
+};
+
+/** Number of addresses in a block of the given prefix length. */
+export const blockSize = (prefix: number, bits: number): bigint => 1n << BigInt(bits - prefix);
+
+/** Last address of the block. */
+export const lastAddress = (cidr: Cidr): bigint => cidr.base + blockSize(cidr.prefix, cidr.bits) - 1n;
+
+/** True when `inner` (a CIDR or a single address) lies entirely inside `outer`. */
+export const contains = (outer: Cidr, inner: Cidr | IpAddress): boolean => {
+  if (outer.family !== inner.family) return false;
+  if ('prefix' in inner) {
+    return (
+      inner.prefix >= outer.prefix && inner.base >= outer.base && lastAddress(inner) <= lastAddress(outer)
+    );
+  }
+  return inner.value >= outer.base && inner.value <= lastAddress(outer);
+};
+
+/** True when the two blocks share at least one address. */
+export const overlaps = (a: Cidr, b: Cidr): boolean =>
+  a.family === b.family && a.base <= lastAddress(b) && b.base <= lastAddress(a);
+
+/** True when the address starts a block of `prefix` bits (flanneld's "SubnetLen boundary"). */
+export const isAligned = (address: IpAddress, prefix: number): boolean =>
+  address.value % blockSize(prefix, bitsOf(address.family)) === 0n;
+
+/** Text of the block of `prefix` bits starting at `value`. */
+export const cidrText = (value: bigint, prefix: number, family: IpFamily): string =>
+  `${formatIp(value, family)}/${prefix}`;
