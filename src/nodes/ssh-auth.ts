@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { utils, type AnyAuthMethod, type ParsedKey } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
 import { UsageError } from '../errors.ts';
 
 export interface CredentialOptions {
@@ -53,7 +53,7 @@ export class KeyStore {
       if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new UsageError(`cannot read identity file ${file}: ${(error as Error).message}`);
     }
-    let parsed = utils.parseKey(data);
+    let parsed = ssh2.utils.parseKey(data);
     if (parsed instanceof Error && isEncryptedError(parsed)) {
       const passphrase =
         this.options.env.FLANNELCTL_SSH_PASSPHRASE || (await this.options.passphrase?.(file));
@@ -63,7 +63,7 @@ export class KeyStore {
           'set FLANNELCTL_SSH_PASSPHRASE, run from a terminal to be prompted, or load the key into ssh-agent',
         );
       }
-      parsed = utils.parseKey(data, passphrase);
+      parsed = ssh2.utils.parseKey(data, passphrase);
       if (parsed instanceof Error) {
         throw new UsageError(`cannot decrypt identity file ${file}: wrong passphrase? (${parsed.message})`);
       }
