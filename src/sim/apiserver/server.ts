@@ -1,0 +1,160 @@
+// startApiServer(): the in-process Kubernetes API emulator, with its controllers, hooks, faults
+// and request log.
+import { createServer } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ClusterSeed, KubeObject, SeedNode } from '../cluster-seed.ts';
+import { DaemonSetController } from './daemonset-controller.ts';
+import { Faults } from './faults.ts';
+import type { KubeconfigOptions } from './kubeconfig.ts';
+import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
+import type { PodHook } from './kubelet.ts';
+import { Kubelet } from './kubelet.ts';
+import { PodLogs } from './pod-logs.ts';
+import { Registry } from './registry.ts';
+import { RequestLog } from './request-log.ts';
+import type { ResourceType } from './resources.ts';
+import { findResourceByKind, resourceByName } from './resources.ts';
+import { createHandler } from './routes.ts';
+import { startNamespaceController } from './namespace-controller.ts';
+import { nodeObject, seedCluster } from './seed.ts';
+import { parseLabelSelector } from './selectors.ts';
+import { Store } from './store.ts';
+
+export interface ApiServerOptions {
+  readonly seed?: ClusterSeed;
+  /** 0 (any free port) by default. */
+  readonly port?: number;
+  /** Bearer token clients must present when they send one; 'flannelctl-sim-token' by default. */
+  readonly token?: string;
+  /** The user named in Forbidden messages. */
+  readonly user?: string;
+  /** How long a started pod takes to become Ready; 100 ms by default. */
+  readonly readyDelayMs?: number;
+}
+
+export interface ApiServer {
+  readonly url: string;
+  readonly token: string;
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly faults: Faults;
+  /** Every request served, in order. */
+  readonly requests: RequestLog;
+  /** Runs when a pod bound to a node starts; a returned promise holds readiness, a rejection denies it. */
+  onPodStarted(hook: PodHook): () => void;
+  onPodDeleted(hook: PodHook): () => void;
+  /** Adds to what `kubectl logs` shows for the pod (first container unless named). */
+  appendPodLog(namespace: string, name: string, text: string, container?: string): void;
+  /** Reads a stored object; undefined when absent. `resource` is the plural, e.g. 'daemonsets'. */
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  list(resource: string, namespace?: string, labelSelector?: string): KubeObject[];
+  /** Creates any served object (typed by apiVersion/kind) as a client would, bypassing faults. */
+  create(obj: KubeObject): KubeObject;
+  addNode(node: SeedNode): KubeObject;
+  removeNode(name: string): void;
+  kubeconfig(options?: KubeconfigOptions): string;
+  writeKubeconfig(path: string, options?: KubeconfigOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const startApiServer = async (options: ApiServerOptions = {}): Promise<ApiServer> => {
+  const store = new Store();
+  const registry = new Registry(store);
+  const faults = new Faults();
+  const requests = new RequestLog();
+  const podLogs = new PodLogs();
+  const token = options.token ?? 'flannelctl-sim-token';
+  const watches = new Set<ServerResponse>();
+  const kubelet = new Kubelet(store, registry, {
+    readyDelayMs: options.readyDelayMs ?? 100,
+    neverReady: (node) => faults.isNeverReady(node),
+  });
+  const daemonSets = new DaemonSetController(store, registry);
+  kubelet.deletedHooks.add((pod) => podLogs.forget(pod.metadata!.uid!));
+  const stopNamespaces = startNamespaceController(store, registry);
+  seedCluster(registry, options.seed ?? { nodes: [] });
+
+  let address = '127.0.0.1:0';
+  const handler = createHandler({
+    store,
+    registry,
+    faults,
+    log: requests,
+    podLogs,
+    token,
+    user: options.user ?? 'kubernetes-admin',
+    serverAddress: () => address,
+    watches,
+  });
+  const http = createServer((req, res) => void handler(req, res));
+  http.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  address = `127.0.0.1:${port}`;
+  const url = `http://${address}`;
+  const PODS = resourceByName('pods');
+  const NODES = resourceByName('nodes');
+  const typeOf = (obj: KubeObject): ResourceType => {
+    const t = findResourceByKind(obj.apiVersion ?? '', obj.kind ?? '');
+    if (!t || t.virtual) throw new Error(`${obj.apiVersion}/${obj.kind} is not served by the emulator`);
+    return t;
+  };
+  let closed = false;
+
+  return {
+    url,
+    token,
+    store,
+    registry,
+    faults,
+    requests,
+    onPodStarted: (hook) => {
+      kubelet.startedHooks.add(hook);
+      return () => kubelet.startedHooks.delete(hook);
+    },
+    onPodDeleted: (hook) => {
+      kubelet.deletedHooks.add(hook);
+      return () => kubelet.deletedHooks.delete(hook);
+    },
+    appendPodLog: (namespace, name, text, container) => {
+      const pod = store.get(PODS, namespace, name);
+      if (!pod) throw new Error(`no pod ${namespace}/${name}`);
+      const first = (pod.spec as { containers?: { name: string }[] }).containers?.[0]?.name ?? '';
+      podLogs.append(pod.metadata!.uid!, container ?? first, text);
+    },
+    get: (resource, namespace, name) => {
+      const t = resourceByName(resource);
+      return store.get(t, t.namespaced ? namespace : undefined, name);
+    },
+    list: (resource, namespace, labelSelector) =>
+      registry.list(resourceByName(resource), namespace, {
+        labelSelector: parseLabelSelector(labelSelector),
+      }),
+    create: (obj) => {
+      const t = typeOf(obj);
+      return registry.create(t, t.namespaced ? (obj.metadata?.namespace ?? 'default') : undefined, obj, {
+        manager: 'test',
+      });
+    },
+    addNode: (node) => registry.create(NODES, undefined, nodeObject(node), { manager: 'kubelet' }),
+    removeNode: (name) => void registry.delete(NODES, undefined, name),
+    kubeconfig: (o) => kubeconfigYaml(url, token, o),
+    writeKubeconfig: (path, o) => writeKubeconfig(path, url, token, o),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      daemonSets.stop();
+      stopNamespaces();
+      kubelet.stop();
+      for (const res of watches) res.end();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    },
+  };
+};
