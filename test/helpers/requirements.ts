@@ -2,6 +2,7 @@
 // Locally a missing prerequisite skips the test with a reason; in CI (FLANNELCTL_REQUIRE_*=1) it fails,
 // so a lab suite can never pass by silently skipping.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const required = (name: string): boolean => {
   const value = process.env[name];
@@ -19,6 +20,10 @@ const labReason = (): string | undefined => {
   if (process.getuid?.() !== 0) return 'lab tests need root (network namespaces); run as root or in CI';
   const ip = spawnSync('ip', ['-V'], { encoding: 'utf8' });
   if (ip.status !== 0) return 'lab tests need iproute2 (`ip`) on PATH';
+  if (spawnSync('ip', ['netns', 'list']).status !== 0) return 'lab tests need `ip netns` to work';
+  if (!existsSync('/usr/sbin/sshd'))
+    return 'lab tests need OpenSSH server (/usr/sbin/sshd): apt-get install openssh-server';
+  if (spawnSync('ping', ['-V']).status !== 0) return 'lab tests need ping: apt-get install iputils-ping';
   return undefined;
 };
 
