@@ -115,3 +115,16 @@ export const isAligned = (address: IpAddress, prefix: number): boolean =>
 /** Text of the block of `prefix` bits starting at `value`. */
 export const cidrText = (value: bigint, prefix: number, family: IpFamily): string =>
   `${formatIp(value, family)}/${prefix}`;
+
+/** The smallest block containing all of `cidrs` (same family), e.g. to suggest a Network. */
+export const commonSupernet = (cidrs: readonly Cidr[]): Cidr | undefined => {
+  const first = cidrs[0];
+  if (!first || cidrs.some((c) => c.family !== first.family)) return undefined;
+  let prefix = Math.min(...cidrs.map((c) => c.prefix));
+  const sameBlock = (p: number): boolean => {
+    const mask = prefixMask(p, first.bits);
+    return cidrs.every((c) => (c.base & mask) === (first.base & mask));
+  };
+  while (prefix > 0 && !sameBlock(prefix)) prefix--;
+  return tryParseCidr(cidrText(first.base & prefixMask(prefix, first.bits), prefix, first.family));
+};
