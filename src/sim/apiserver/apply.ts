@@ -3,7 +3,15 @@
 import type { KubeObject } from '../cluster-seed.ts';
 import { ApiError } from './api-error.ts';
 import type { FieldPath } from './field-set.ts';
-import { describePath, fieldSet, isItemPath, isUnder, removeAt, valueAt } from './field-set.ts';
+import {
+  describePath,
+  fieldSet,
+  isItemKeyField,
+  isItemPath,
+  isUnder,
+  removeAt,
+  valueAt,
+} from './field-set.ts';
 import type { Owner } from './managed-fields.ts';
 import { ownerId, readOwners, sameOwners, writeOwners } from './managed-fields.ts';
 import { clone, isPlainObject, jsonEqual, listStrategy } from './schema.ts';
@@ -46,6 +54,7 @@ export const serverSideApply = (req: ApplyRequest): ApplyResult => {
     // Deepest first, so a list item goes only after its fields; keep anything another manager holds.
     dropped.sort((a, b) => b.length - a.length);
     for (const path of dropped) {
+      if (isItemKeyField(path)) continue;
       if (others.some((o) => [...o.fields].some((f) => isUnder(f, path)))) continue;
       removeAt(merged as Record<string, unknown>, path);
     }

@@ -102,6 +102,15 @@ export const isItemPath = (path: FieldPath): boolean => {
   return last.startsWith('k:') || last.startsWith('v:');
 };
 
+/** The key field of a keyed-list item (`name` under `k:{"name":..}`): it goes only with its item. */
+export const isItemKeyField = (path: FieldPath): boolean => {
+  const segs = path.split(SEP);
+  const parent = segs[segs.length - 2];
+  const last = segs[segs.length - 1]!;
+  if (!parent?.startsWith('k:') || !last.startsWith('f:')) return false;
+  return Object.keys(JSON.parse(parent.slice(2)) as object).includes(last.slice(2));
+};
+
 export const isUnder = (path: FieldPath, ancestor: FieldPath): boolean =>
   path === ancestor || path.startsWith(ancestor + SEP);
 
