@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ExitCode, FlannelctlError } from './errors.ts';
+import { ExitCode, FlannelctlError, ResultExit } from './errors.ts';
 import { addGlobalOptions } from './global-options.ts';
 import { processIo, type Io } from './io.ts';
 import { DEFAULT_FLANNEL_VERSION, FLANNELCTL_VERSION } from './version.ts';
@@ -56,6 +56,7 @@ const reportError = (error: unknown, io: Io): number => {
     return ExitCode.usage;
   }
   if (error instanceof FlannelctlError) {
+    if (error instanceof ResultExit) return error.exitCode;
     io.stderr.write(`error: ${error.message}\n`);
     if (error.hint) io.stderr.write(`  hint: ${error.hint}\n`);
     return error.exitCode;

@@ -47,3 +47,13 @@ export class InterruptedError extends FlannelctlError {
     super(message, ExitCode.interrupted);
   }
 }
+
+/**
+ * Ends a command whose result is already printed with a non-zero exit code, e.g. `install --diff`
+ * finding differences or `doctor` finding failures. Nothing more is printed.
+ */
+export class ResultExit extends FlannelctlError {
+  constructor(exitCode: ExitCodeValue) {
+    super('', exitCode);
+  }
+}

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { OperationError, UsageError } from '../errors.ts';
+import { ExitCode, OperationError, ResultExit, UsageError } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { canPrompt, type Io } from '../io.ts';
 import type { InstallFlags } from '../commands/install.ts';
@@ -42,7 +42,7 @@ export const runInstallCommand = async (
     const diff = renderDiff(plans);
     io.stdout.write(diff || 'No differences: the live objects match the requested install.\n');
     // kubectl diff's convention: exit 1 when there are differences, so CI can gate on drift.
-    if (diff) process.exitCode = 1;
+    if (diff) throw new ResultExit(ExitCode.failed);
     return;
   }
   await checkPermissions(kube, plans);

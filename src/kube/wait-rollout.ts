@@ -50,23 +50,28 @@ export const rolloutTasks = <Ctx extends { rollout?: RolloutSnapshot }>(
   let latest: RolloutSnapshot | undefined;
   let failure: Error | undefined;
   let finished = false;
-  const deadline = Date.now() + timeoutMs;
+  let deadline = Infinity;
   const expired = () => Date.now() > deadline;
 
-  const poller = (async () => {
+  // Started by the first wait task, i.e. after the changes before it in the list were applied.
+  let poller: Promise<void> | undefined;
+  const startPolling = () => {
+    deadline = Date.now() + timeoutMs;
+    poller = pollUntilDone();
+  };
+  const pollUntilDone = async () => {
     for (;;) {
       try {
         latest = await readRollout(kube, namespace, name);
       } catch (error) {
         failure = error as Error;
-        return;
+        break;
       }
-      if (latest.done || expired()) return;
+      if (latest.done || expired()) break;
       await sleep(POLL_MS);
     }
-  })().finally(() => {
     finished = true;
-  });
+  };
 
   const stateOf = (node: string) => latest?.nodes.find((n) => n.node === node);
   const pending = () => nodeNames.filter((n) => !(stateOf(n)?.updated && stateOf(n)?.ready));
@@ -92,8 +97,10 @@ export const rolloutTasks = <Ctx extends { rollout?: RolloutSnapshot }>(
           task.skip(`${node}: no flannel pod is scheduled on this node`);
           return;
         }
-        if (state)
-          task.output = state.updated ? `${state.pod} starting` : `${state.pod} runs the previous template`;
+        const detail =
+          state && (state.updated ? `${state.pod} starting` : `${state.pod} runs the previous template`);
+        // The simple renderer prints every assignment: only say something new.
+        if (detail && detail !== task.output) task.output = detail;
         if (expired()) throw timeoutError();
         await sleep(POLL_MS / 2);
       }
@@ -103,7 +110,10 @@ export const rolloutTasks = <Ctx extends { rollout?: RolloutSnapshot }>(
   return [
     {
       title: `Wait for daemonset ${namespace}/${name} on ${nodeNames.length} node(s)`,
-      task: (_ctx, task) => task.newListr(nodeNames.map(nodeTask), { concurrent: true, exitOnError: true }),
+      task: (_ctx, task) => {
+        startPolling();
+        return task.newListr(nodeNames.map(nodeTask), { concurrent: true, exitOnError: true });
+      },
     },
     {
       title: 'Confirm the rollout is complete',
