@@ -1,18 +1,17 @@
 import { UsageError } from '../errors.ts';
 import type { Io } from '../io.ts';
-import { buildNetConf } from '../flannel/manifest.ts';
 import type { ManifestOptions } from '../flannel/manifest-options.ts';
 import { formatProblem } from '../flannel/problem.ts';
-import { validateNetConf, type NodePodCidrs } from '../flannel/validate-net-conf.ts';
+import { validateManifestOptions } from '../flannel/validate-manifest-options.ts';
+import type { NodePodCidrs } from '../flannel/validate-net-conf.ts';
 
 /**
- * Every input is checked before the cluster is touched: the net-conf.json the options produce, and
- * (with a cluster) each node's podCIDR against it. Errors stop the command with exit 2; warnings are
+ * Every input is checked before the cluster is touched: the options, the net-conf.json they produce,
+ * and (with a cluster) each node's podCIDR against it. Errors stop the command with exit 2; warnings are
  * printed to stderr.
  */
 export const assertValid = (options: ManifestOptions, nodes: readonly NodePodCidrs[], io: Io): void => {
-  const conf = buildNetConf(options);
-  const problems = validateNetConf(conf, nodes.length ? { nodes } : {});
+  const problems = validateManifestOptions(options, nodes.length ? { nodes } : {});
   const errors = problems.filter((p) => p.severity === 'error');
   for (const warning of problems.filter((p) => p.severity === 'warning'))
     io.stderr.write(`${formatProblem(warning)}\n`);
