@@ -138,3 +138,17 @@ test('FLANNEL_MTU per backend', () => {
     assert.equal(expectedFlannelMtu(backend, link), expected, JSON.stringify(backend));
   }
 });
+
+test('JSON syntax errors point at the offending character', () => {
+  const table: Array<[string, string]> = [
+    ['{"Network": }', 'line 1, column 13'],
+    ['{\n  "Network": "10.244.0.0/16"\n  "Backend": {}\n}', 'line 3, column 3'],
+    ["{'Network': 1}", 'line 1, column 2'],
+    ['{"Network": "10.244.0.0/16", "Backend": {"Type": "host-gw"}}}', 'line 1, column 61'],
+    ['{"EnableIPv6": tru}', 'line 1, column 19'],
+    ['{"Network": "10.244', 'line 1, column 20'],
+  ];
+  for (const [text, where] of table) {
+    assert.throws(() => parseNetConf(text), { message: new RegExp(`invalid JSON at ${where}: `) }, text);
+  }
+});
