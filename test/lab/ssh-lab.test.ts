@@ -288,6 +288,20 @@ test('through a jump host, the node sees the session coming from the jump host',
   assert.equal(conn!.split(' ')[0], jump.address, 'the session came from the jump host');
 });
 
+test('ssh config supplies HostName, User and IdentityFile for an alias', { skip }, async () => {
+  const node = local()[1]!;
+  const config = join(lab.dir, 'ssh_config');
+  writeFileSync(
+    config,
+    `Host lab-two\n  HostName ${node.address}\n  User root\n  IdentityFile ${lab.ssh!.identityFile}\n`,
+  );
+  const exec = sshExec({ sshConfigFile: config, identityFiles: [] });
+  const r = await exec.run({ name: node.name, address: 'lab-two' }, 'hostname; id -un', {
+    timeoutMs: 10_000,
+  });
+  assert.equal(r.stdout, `${node.name}\nroot\n`);
+});
+
 test('teardown leaves no namespace, link or process of the run behind', { skip }, async () => {
   const { prefix, namespaces } = lab;
   assert.ok(namespaces.length >= 8);
