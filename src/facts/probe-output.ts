@@ -75,6 +75,14 @@ export const parseProbeOutput = (
   /** For JSON sections: any complete output is worth parsing (old ip exits 0 or 1 without JSON). */
   const raw = (name: string): string | undefined => {
     const s = sections.get(name);
+    if (s && !s.complete) {
+      errors.push({
+        section: name,
+        kind: 'truncated',
+        exitCode: null,
+        message: `output of ${name} was cut off`,
+      });
+    }
     return s?.complete ? s.body : undefined;
   };
   const ipFacts = <T>(
