@@ -45,8 +45,8 @@ export const parseProbeOutput = (
   const warnings: string[] = [];
   const sources: Record<string, Source> = {};
 
-  /** The section's body when it completed with exit 0 (or an accepted code); records why not. */
-  const body = (name: string, accept: readonly number[] = []): string | undefined => {
+  /** The section's body when it completed with exit 0; otherwise records why not. */
+  const body = (name: string): string | undefined => {
     const s = sections.get(name);
     if (!s) {
       errors.push({
@@ -66,7 +66,7 @@ export const parseProbeOutput = (
       });
       return undefined;
     }
-    if (s.exitCode !== 0 && !accept.includes(s.exitCode ?? -1)) {
+    if (s.exitCode !== 0) {
       errors.push({ section: name, kind: 'failed', exitCode: s.exitCode, message: failure(s) });
       return undefined;
     }
