@@ -1,28 +1,20 @@
 // What an existing install already says, so re-running `install` keeps the operator's settings
 // (network, backend options, interface args) instead of silently resetting them to defaults.
+import { UsageError } from '../errors.ts';
 import type { FlannelInstall } from '../kube/discover.ts';
-import { parseCniConf, flannelPlugin } from '../flannel/cni-conf.ts';
+import { flannelPlugin } from '../flannel/cni-conf.ts';
+import { readCniConf, readNetConf } from '../flannel/config-map.ts';
 import type { BackendPreset, ManifestOptions, SelectorVariant } from '../flannel/manifest-options.ts';
 import { CNI_CONF_KEY, FLANNEL_CONTAINER_NAME, NET_CONF_KEY } from '../flannel/names.ts';
-import { parseNetConf, type AnyBackend, type NetConf } from '../flannel/net-conf.ts';
+import type { AnyBackend } from '../flannel/net-conf.ts';
+import { selectorVariantOf } from '../flannel/selector-variant.ts';
 
 interface ContainerLike {
   name: string;
   args?: string[];
 }
 
-/** The selector variant of a live DaemonSet; its selector is immutable, so new renders must match it. */
-export const selectorVariantOf = (install: FlannelInstall): SelectorVariant =>
-  install.daemonSet.spec?.selector?.matchLabels?.['k8s-app'] ? 'release' : 'documentation';
-
-export const liveNetConf = (install: FlannelInstall): NetConf | undefined => {
-  const text = install.configMap?.data?.[NET_CONF_KEY];
-  return text === undefined
-    ? undefined
-    : parseNetConf(text, `configmap ${install.namespace}/${install.configMapName} ${NET_CONF_KEY}`);
-};
-
-/** A short name for a live backend: `vxlan-directrouting` for vxlan with DirectRouting. */
+/** A short name for a backend: `vxlan-directrouting` for vxlan with DirectRouting. */
 export const backendLabel = (backend: AnyBackend | BackendPreset): string =>
   typeof backend === 'string'
     ? backend
@@ -30,26 +22,36 @@ export const backendLabel = (backend: AnyBackend | BackendPreset): string =>
       ? 'vxlan-directrouting'
       : backend.Type;
 
+/** The live DaemonSet's selector is immutable, so new renders must use the same variant. */
+const liveSelectorVariant = (install: FlannelInstall): SelectorVariant => {
+  const variant = selectorVariantOf(install.daemonSet);
+  if (variant) return variant;
+  throw new UsageError(
+    `daemonset ${install.namespace}/${install.daemonSet.metadata.name} has selector ${JSON.stringify(install.daemonSet.spec?.selector)}, which no flannel manifest uses`,
+    'a selector is immutable: delete and re-create the DaemonSet, or keep managing it with the tool that created it',
+  );
+};
+
 export const settingsFromInstall = (install: FlannelInstall): Partial<ManifestOptions> => {
   const settings: Partial<ManifestOptions> = {
     namespace: install.namespace,
-    selectorVariant: selectorVariantOf(install),
+    selectorVariant: liveSelectorVariant(install),
   };
-  const netConf = liveNetConf(install);
-  if (netConf) {
+  const configMap = install.configMap;
+  if (configMap?.data?.[NET_CONF_KEY] !== undefined) {
+    const netConf = readNetConf(configMap);
     settings.network = netConf.Network;
     settings.backend = netConf.Backend;
-    if (netConf.IPv6Network) settings.ipv6Network = netConf.IPv6Network;
-    if (netConf.EnableNFTables !== undefined) settings.enableNFTables = netConf.EnableNFTables;
-    if (netConf.SubnetLen !== undefined) settings.subnetLen = netConf.SubnetLen;
-    if (netConf.SubnetMin !== undefined) settings.subnetMin = netConf.SubnetMin;
-    if (netConf.SubnetMax !== undefined) settings.subnetMax = netConf.SubnetMax;
+    settings.ipv6Network = netConf.IPv6Network;
+    settings.enableNFTables = netConf.EnableNFTables;
+    settings.subnetLen = netConf.SubnetLen;
+    settings.subnetMin = netConf.SubnetMin;
+    settings.subnetMax = netConf.SubnetMax;
   }
-  const cniText = install.configMap?.data?.[CNI_CONF_KEY];
-  if (cniText !== undefined) {
-    const delegate = flannelPlugin(parseCniConf(cniText))?.delegate;
-    if (delegate?.hairpinMode !== undefined) settings.hairpin = delegate.hairpinMode;
-    if (delegate?.isDefaultGateway !== undefined) settings.defaultGateway = delegate.isDefaultGateway;
+  if (configMap?.data?.[CNI_CONF_KEY] !== undefined) {
+    const delegate = flannelPlugin(readCniConf(configMap))?.delegate;
+    settings.hairpin = delegate?.hairpinMode;
+    settings.defaultGateway = delegate?.isDefaultGateway;
   }
   const containers = (install.daemonSet.spec?.template?.spec as { containers?: ContainerLike[] } | undefined)
     ?.containers;
@@ -61,5 +63,6 @@ export const settingsFromInstall = (install: FlannelInstall): Partial<ManifestOp
     settings.iface = valuesOf('--iface');
     settings.ifaceRegex = valuesOf('--iface-regex');
   }
-  return settings;
+  // undefined means "the live install does not say": defaults apply.
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
 };

@@ -7,6 +7,7 @@ import { listImages, renderManifest, toJsonList, toYaml } from '../flannel/manif
 import { type ManifestOptions } from '../flannel/manifest-options.ts';
 import { DAEMONSET_NAME } from '../flannel/names.ts';
 import type { KubeClient } from '../kube/client.ts';
+import { KubeApiError } from '../kube/api-errors.ts';
 import { connectKube } from '../kube/connect.ts';
 import { runTasks } from '../render/progress.ts';
 import { readRollout, rolloutTasks, type RolloutSnapshot } from '../kube/wait-rollout.ts';
@@ -46,6 +47,7 @@ export const runInstallCommand = async (
     return;
   }
   await checkPermissions(kube, plans);
+  await serverDryRun(kube, plans, request);
   await applyAndWait(kube, cluster, options, plans, request, globals, io);
 };
 
@@ -73,6 +75,30 @@ const renderOffline = async (request: InstallRequest, globals: GlobalOptions, io
     return;
   }
   io.stdout.write(text);
+};
+
+/** Server-side apply refuses to change fields another manager (kubectl, helm, a seed) owns. */
+const explainConflict = (error: unknown): never => {
+  if (error instanceof KubeApiError && error.status === 409) {
+    throw new OperationError(
+      error.message,
+      'another field manager (kubectl apply, helm, …) owns these fields; rerun with --force-conflicts to let flannelctl take them over',
+    );
+  }
+  throw error;
+};
+
+/**
+ * The API server checks every change to an existing object (immutable fields, ownership conflicts)
+ * without storing it, so a rejected change stops the install before anything was written. New objects
+ * are left out: those in a namespace this run creates cannot be dry-run, and none of them can conflict.
+ */
+const serverDryRun = async (kube: KubeClient, plans: readonly ObjectPlan[], request: InstallRequest) => {
+  for (const plan of plans.filter((p) => p.action === 'configured')) {
+    await kube
+      .apply(plan.object, { fieldManager: FIELD_MANAGER, force: request.forceConflicts, dryRun: true })
+      .catch(explainConflict);
+  }
 };
 
 interface InstallContext {
@@ -107,7 +133,9 @@ const applyAndWait = async (
     ...changes.map((plan) => ({
       title: `Apply ${displayName(refOf(plan.object))}`,
       task: async (_ctx: InstallContext, task: { title: string }) => {
-        await kube.apply(plan.object, { fieldManager: FIELD_MANAGER, force: request.forceConflicts });
+        await kube
+          .apply(plan.object, { fieldManager: FIELD_MANAGER, force: request.forceConflicts })
+          .catch(explainConflict);
         task.title = `${displayName(refOf(plan.object))} ${plan.action}`;
       },
     })),

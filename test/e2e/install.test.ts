@@ -190,3 +190,34 @@ test('an unknown --context is a usage error listing the contexts', async () => {
     await sim.close();
   }
 });
+
+test('an install from the release asset keeps its immutable selector; asking for the other one is refused', async () => {
+  const { renderManifest } = await import('../../src/flannel/manifest.ts');
+  const released = renderManifest({ backend: 'vxlan', selectorVariant: 'release' });
+  const sim = await startSimCluster({ nodes: seedNodes(2), objects: released });
+  try {
+    sim.api.requests.clear();
+    const conflict = await install(sim.kubeconfig, '--no-ip-masq');
+    assert.equal(conflict.code, 1);
+    assert.match(conflict.stderr, /conflict with "seed"/);
+    assert.match(conflict.stderr, /rerun with --force-conflicts/);
+    assert.deepEqual(
+      sim.api.requests.writes(),
+      [],
+      'a conflict found by the server-side dry run stops before any write',
+    );
+    const keep = await install(sim.kubeconfig, '--no-ip-masq', '--force-conflicts');
+    assert.equal(keep.code, 0, keep.stderr);
+    const ds = sim.api.get('daemonsets', 'kube-flannel', 'kube-flannel-ds') as {
+      spec: { selector: { matchLabels: Record<string, string> } };
+    };
+    assert.deepEqual(ds.spec.selector.matchLabels, { app: 'flannel', 'k8s-app': 'flannel' });
+    sim.api.requests.clear();
+    const other = await install(sim.kubeconfig, '--selector-variant', 'documentation');
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /whose selector is release/);
+    assert.deepEqual(sim.api.requests.writes(), []);
+  } finally {
+    await sim.close();
+  }
+});
