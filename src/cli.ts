@@ -28,10 +28,13 @@ export const buildProgram = (io: Io, programName = 'flannelctl'): Command => {
   addGlobalOptions(program);
   for (const register of commandModules) {
     const command = register(io);
-    command.exitOverride().configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    });
+    command
+      .exitOverride()
+      .configureHelp({ showGlobalOptions: true })
+      .configureOutput({
+        writeOut: (s) => io.stdout.write(s),
+        writeErr: (s) => io.stderr.write(s),
+      });
     program.addCommand(command);
   }
   return program;

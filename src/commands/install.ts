@@ -63,8 +63,16 @@ export const installCommand = (io: Io): Command =>
       'Backend.MTU for vxlan and wireguard (host-gw uses the interface MTU)',
       integer('--mtu'),
     )
-    .option('--iface <name>', 'interface flanneld uses (repeatable)', collect, [])
-    .option('--iface-regex <regex>', 'interface regex flanneld uses (repeatable)', collect, [])
+    .addOption(
+      new Option('--iface <name>', 'interface flanneld uses (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
+    .addOption(
+      new Option('--iface-regex <regex>', 'interface regex flanneld uses (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
     .option('--enable-nftables', 'use nftables instead of iptables (EnableNFTables)')
     .option('--flannel-version <version>', 'flannel release to install (default v0.28.9)')
     .option('--cni-plugin-version <version>', 'flannel-cni-plugin image tag')
