@@ -33,3 +33,9 @@ export const askConfirm = async (io: Io, message: string, initial = false): Prom
   const { confirm } = await import('@inquirer/prompts');
   return confirm({ message, default: initial }, streams(io));
 };
+
+/** A secret (e.g. an SSH key passphrase); nothing is echoed. */
+export const askPassword = async (io: Io, message: string): Promise<string> => {
+  const { password } = await import('@inquirer/prompts');
+  return password({ message }, streams(io));
+};
