@@ -11,6 +11,7 @@ import {
 import type { KubeClient, PatchType } from './client.ts';
 import { isNotFound, toKubeError } from './api-errors.ts';
 import { displayName, refOf, type KubeObject, type ObjectRef } from './kube-object.ts';
+import { withRetry } from './retry.ts';
 import { loadKubeConfig, type KubeconfigSelection } from './kubeconfig.ts';
 
 const STRATEGY: Record<PatchType, PatchStrategy> = {
@@ -35,7 +36,7 @@ export const createClientNodeKube = (sel: KubeconfigSelection, env: NodeJS.Proce
 
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      return await fn();
+      return await withRetry(fn);
     } catch (error) {
       throw toKubeError(error, what, server);
     }
@@ -46,7 +47,7 @@ export const createClientNodeKube = (sel: KubeconfigSelection, env: NodeJS.Proce
     serverVersion: () => call('get server version', async () => (await version.getCode()).gitVersion),
     get: async <T extends KubeObject>(ref: ObjectRef) => {
       try {
-        return (await objects.read(asSpec(ref))) as unknown as T;
+        return (await withRetry(() => objects.read(asSpec(ref)))) as unknown as T;
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw toKubeError(error, `get ${displayName(ref)}`, server);

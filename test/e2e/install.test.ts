@@ -221,3 +221,21 @@ test('an install from the release asset keeps its immutable selector; asking for
     await sim.close();
   }
 });
+
+test('transient API errors (503) are retried; a persistent one fails with the cause', async () => {
+  const sim = await startSimCluster({ nodes: seedNodes(1) });
+  try {
+    sim.api.faults.failNext({ method: 'PATCH', status: 503, count: 2 });
+    const r = await install(sim.kubeconfig, '--backend', 'host-gw');
+    assert.equal(r.code, 0, r.stderr);
+    const failed = sim.api.requests.records.filter((q) => q.status === 503);
+    assert.equal(failed.length, 2, 'the two injected failures were served and retried');
+
+    sim.api.faults.failNext({ method: 'PATCH', status: 500, count: Infinity });
+    const r2 = await install(sim.kubeconfig, '--no-ip-masq');
+    assert.equal(r2.code, 1);
+    assert.match(r2.stderr, /error: apply daemonset\.apps\/kube-flannel-ds: .*\(500/);
+  } finally {
+    await sim.close();
+  }
+});
