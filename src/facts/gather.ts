@@ -50,12 +50,14 @@ const peerAddressOf = (node: NodeTarget): string | null => {
   return isIpLiteral(node.address) ? node.address : null;
 };
 
-/** The other nodes' IP addresses: what flannel would route to from this node. */
-export const otherNodeAddresses = (targets: readonly NodeTarget[], node: NodeTarget): string[] =>
-  targets
+/** The other nodes' IP addresses: what flannel would route to from this node (never its own). */
+export const otherNodeAddresses = (targets: readonly NodeTarget[], node: NodeTarget): string[] => {
+  const own = peerAddressOf(node);
+  return targets
     .filter((t) => t.name !== node.name)
     .map(peerAddressOf)
-    .filter((a): a is string => a !== null);
+    .filter((a): a is string => a !== null && a !== own);
+};
 
 const issueOf = (node: NodeTarget, error: unknown): NodeAccessIssue => {
   if (error instanceof NodeAccessError) {
