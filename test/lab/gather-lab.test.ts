@@ -3,7 +3,7 @@
 // inventory file.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
@@ -208,3 +208,37 @@ test('inventory alone (no cluster): its addresses and podCIDRs are used', { skip
   // Only the selected nodes are peers of each other.
   assert.deepEqual(Object.keys(facts(results, 'node-1').routeGets), [lab.node('node-3').address]);
 });
+
+test(
+  'a node whose sshd is stopped is reported unreachable and the others are still gathered',
+  { skip },
+  async () => {
+    const victim = lab.nodes.find((n) => !n.remote && n.name !== 'node-1')!;
+    // Every sshd of that node (listener and sessions) is this lab's own process; stop them by pid.
+    const pids = (await lab.exec(victim.netns, ['ip', 'netns', 'pids', victim.netns])).stdout
+      .split('\n')
+      .filter(Boolean);
+    const sshd = pids.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd';
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(sshd.length > 0, `an sshd runs in ${victim.netns}`);
+    for (const pid of sshd) process.kill(Number(pid), 'SIGKILL');
+
+    const options = access();
+    const results = await gather(
+      lab.nodes.map((n) => ({ name: n.name, address: n.address })),
+      options,
+    );
+    const failed = results.find((r) => r.node === victim.name)!;
+    assert.ok(!failed.ok);
+    assert.equal(failed.issue.kind, 'unreachable', failed.issue.message);
+    assertOwnFacts(
+      results,
+      lab.nodes.filter((n) => n !== victim),
+    );
+  },
+);
