@@ -5,7 +5,10 @@ import { Option, type Command } from 'commander';
 import { parseDuration } from '../duration.ts';
 import { UsageError } from '../errors.ts';
 import { NODE_ADDRESS_PREFERENCES, type NodeAddressPreference } from '../nodes/select.ts';
-import { collect, integer } from './flag-parsers.ts';
+import { integer } from './flag-parsers.ts';
+
+// Repeatable without a default, so --help shows no "(default: [])".
+const append = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export type NodeAccessMode = 'ssh' | 'kube-exec' | 'daemonset';
 export const NODE_ACCESS_MODES: readonly NodeAccessMode[] = ['ssh', 'kube-exec', 'daemonset'];
@@ -50,7 +53,7 @@ export const addNodeAccessOptions = (command: Command): Command =>
         .choices(NODE_ACCESS_MODES)
         .default('ssh'),
     )
-    .option('--nodes <names>', 'only these nodes (comma-separated node names; repeatable)', collect, [])
+    .option('--nodes <names>', 'only these nodes (comma-separated node names; repeatable)', append)
     .option(
       '-l, --selector <labels>',
       'only nodes matching this label selector (e.g. node-role.kubernetes.io/worker=)',
@@ -67,7 +70,7 @@ export const addNodeAccessOptions = (command: Command): Command =>
     )
     .option('--ssh-user <user>', 'remote user (default: ssh config User, then the local user)')
     .option('--ssh-port <port>', 'SSH port (default: ssh config Port, then 22)', integer('--ssh-port'))
-    .option('--ssh-key <file>', 'identity file, tried after ssh-agent (repeatable)', collect, [])
+    .option('--ssh-key <file>', 'identity file, tried after ssh-agent (repeatable)', append)
     .option('--ssh-config <file>', 'ssh config file (default ~/.ssh/config)')
     .option('--ssh-known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
     .option(
