@@ -288,7 +288,9 @@ export class Registry {
     if (hasStatusSubresource(t)) {
       if (options.subresource === 'status') {
         const status = next.status;
-        next = { ...clone(old), status };
+        // nodeStatusStrategy resets only spec: flanneld writes its annotations through nodes/status.
+        const metadata = t.resource === 'nodes' ? next.metadata : undefined;
+        next = { ...clone(old), status, ...(metadata ? { metadata } : {}) };
       } else if (old.status !== undefined) next.status = old.status;
       else delete next.status;
     }

@@ -31,6 +31,8 @@ export interface ApiServerOptions {
   readonly user?: string;
   /** How long a started pod takes to become Ready; 100 ms by default. */
   readonly readyDelayMs?: number;
+  /** Changes kept for watches to resume from; older resourceVersions get 410 Expired. 50,000 by default. */
+  readonly watchHistory?: number;
 }
 
 export interface ApiServer {
@@ -59,7 +61,7 @@ export interface ApiServer {
 }
 
 export const startApiServer = async (options: ApiServerOptions = {}): Promise<ApiServer> => {
-  const store = new Store();
+  const store = new Store(options.watchHistory);
   const registry = new Registry(store);
   const faults = new Faults();
   const requests = new RequestLog();

@@ -48,6 +48,8 @@ export const serveWatch = (
     'Cache-Control': 'no-cache, private',
     'Transfer-Encoding': 'chunked',
   });
+  // Clients (client-node's fetch) wait for headers before reading events: send them now.
+  res.flushHeaders();
   // Subscribing and replaying happen in one tick, so no change can fall between them.
   const unsubscribe = store.subscribe(translate);
   const rv = req.resourceVersion;
