@@ -96,7 +96,9 @@ const link = (node: VirtualNode, o: IpOptions, args: string[]): Output => {
       const s = settings[i];
       if (s === 'up' || s === 'down') l.up = s === 'up';
       else if (s === 'mtu') {
-        const r = node.linkSetMtu(name, Number(settings[++i]));
+        const value = settings[++i] ?? '';
+        if (!/^\d+$/.test(value)) return err(`Error: argument "${value}" is wrong: Invalid "mtu" value`, 255);
+        const r = node.linkSetMtu(name, Number(value));
         if (!r.ok) return fromKernel(r);
       } else return err(`Error: either "dev" is duplicate, or "${s}" is a garbage.`, 1);
     }
