@@ -18,9 +18,17 @@ export interface KeyPair {
   readonly public: string;
 }
 
+/**
+ * ssh2 (1.17) emits an OpenSSH private key it cannot parse back about once in 250 ed25519 keys
+ * ("Malformed OpenSSH private key"), so each key is checked and regenerated when needed.
+ */
 export const generateEd25519 = (comment: string): KeyPair => {
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
-  return { private: pair.private, public: pair.public };
+  for (let attempt = 0; ; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    if (!(utils.parseKey(pair.private) instanceof Error))
+      return { private: pair.private, public: pair.public };
+    if (attempt >= 20) throw new Error('could not generate a usable ed25519 key');
+  }
 };
 
 const parse = (text: string): ParsedKey => {

@@ -72,7 +72,6 @@ export const routeGetJson = (a: RouteGetAnswer): string =>
       dst: a.dst,
       gateway: a.gateway ?? undefined,
       dev: a.dev,
-      table: a.type === 'local' ? 'local' : undefined,
       prefsrc: a.prefsrc ?? undefined,
       flags: [],
       uid: 0,
@@ -84,7 +83,6 @@ export const routeGetText = (a: RouteGetAnswer): string => {
   const parts = [...(a.type === 'local' ? ['local'] : []), a.dst];
   if (a.gateway) parts.push('via', a.gateway);
   parts.push('dev', a.dev);
-  if (a.type === 'local') parts.push('table', 'local');
   if (a.prefsrc) parts.push('src', a.prefsrc);
   parts.push('uid', '0');
   return `${parts.join(' ')} \n    cache ${a.type === 'local' ? '<local> ' : ''}\n`;
