@@ -365,8 +365,7 @@ const accessReview = (ctx: HandlerContext, review: KubeObject): KubeObject => {
     apiVersion: 'authorization.k8s.io/v1',
     metadata: { creationTimestamp: null as unknown as string },
     spec,
-    status: allowed
-      ? { allowed: true, reason: '' }
-      : { allowed: false, reason: 'denied by an injected fault' },
+    // RBAC denies without a reason; kubectl then prints a bare "no".
+    status: { allowed },
   };
 };

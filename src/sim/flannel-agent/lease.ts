@@ -98,7 +98,8 @@ export const podCidrProblem = (node: KubeObject, network: string): string | unde
 };
 
 /** The vxlan backend-data flanneld writes: {"VNI":1,"VtepMAC":"aa:bb:…"} (Go field order). */
-export const vxlanBackendData = (vni: number, mac: string): string => JSON.stringify({ VNI: vni, VtepMAC: mac });
+export const vxlanBackendData = (vni: number, mac: string): string =>
+  JSON.stringify({ VNI: vni, VtepMAC: mac });
 
 /** VtepMAC from backend-data text; undefined when absent or not JSON. */
 export const vtepMacOf = (backendData: string): string | undefined => {
