@@ -167,9 +167,11 @@ test('a lab node and a virtual node configured alike yield equivalent NodeFacts'
   assert.equal(fromLab.links?.find((l) => l.name === 'flannel.1')?.vxlan?.port, 8472);
   assert.equal(fromLab.neighbours?.filter((n) => n.dev === 'flannel.1').length, 2);
   assert.equal(fromLab.routeGets['203.0.113.9']?.ok, false);
-  assert.equal(
-    fromLab.routeGets[real.address]?.ok && fromLab.routeGets[real.address].routes[0]?.type,
-    'local',
-  );
+  const self = fromLab.routeGets[real.address];
+  assert.ok(self?.ok);
+  assert.equal(self.routes[0]?.type, 'local');
+  const routed = fromLab.routeGets['172.31.0.9'];
+  assert.ok(routed?.ok);
+  assert.equal(routed.routes[0]?.gateway, '192.168.77.253');
   assert.deepEqual(comparable(fromVirtual), comparable(fromLab));
 });
