@@ -56,6 +56,14 @@ before(async () => {
   }[];
   podVeth = links.find((l) => l.master === 'cni0')!.ifname;
   await lab.exec(real.netns, EXTRA_ROUTE.split(' '));
+  // A fresh bridge reports operstate UNKNOWN until linkwatch runs; compare the settled state.
+  for (let i = 0; i < 50; i++) {
+    const [cni0] = JSON.parse((await lab.exec(real.netns, ['ip', '-j', 'link', 'show', 'cni0'])).stdout) as {
+      operstate: string;
+    }[];
+    if (cni0?.operstate === 'UP') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   for (const [dev, value] of Object.entries({ ...RP_FILTER, [podVeth]: 0 })) {
     await lab.exec(real.netns, [
       'sysctl',
