@@ -1,0 +1,66 @@
+// Small builders so every check spells findings the same way (code = `<check>/<suffix>`).
+import type { ClusterNode } from '../facts/cluster-facts.ts';
+import type { Finding, Severity } from './types.ts';
+
+export interface FindingInit {
+  readonly node?: string | undefined;
+  readonly peer?: string | undefined;
+  readonly message: string;
+  readonly evidence?: readonly string[];
+  readonly remediation?: string | undefined;
+}
+
+export interface FindingBuilder {
+  (code: string, severity: Severity, init: FindingInit): Finding;
+  pass(init: FindingInit): Finding;
+  skipped(message: string, node?: string): Finding;
+}
+
+export const findingBuilder = (check: string): FindingBuilder => {
+  const make = (code: string, severity: Severity, init: FindingInit): Finding => ({
+    check,
+    code: `${check}/${code}`,
+    severity,
+    ...(init.node !== undefined ? { node: init.node } : {}),
+    ...(init.peer !== undefined ? { peer: init.peer } : {}),
+    message: init.message,
+    evidence: init.evidence ?? [],
+    ...(init.remediation !== undefined ? { remediation: init.remediation } : {}),
+  });
+  return Object.assign(make, {
+    pass: (init: FindingInit) => make('ok', 'pass', init),
+    skipped: (message: string, node?: string) => make('skipped', 'skipped', { node, message }),
+  });
+};
+
+/** The skip a per-node check reports for a node whose facts could not be gathered. */
+export const unreachableReason = (node: ClusterNode): string =>
+  node.issue
+    ? `no facts from ${node.name}: ${node.issue.kind}: ${node.issue.message}`
+    : `no facts from ${node.name}`;
+
+/** "a, b, c and 3 more": lists stay one line however large the cluster. */
+export const listSome = (items: readonly string[], limit = 5): string =>
+  items.length <= limit
+    ? items.join(', ')
+    : `${items.slice(0, limit).join(', ')} and ${items.length - limit} more`;
+
+/**
+ * A sysctl key for `sysctl -w`: interface names containing dots (flannel.1, eth0.100) must use the
+ * slash form, since sysctl treats every dot as a separator.
+ */
+export const sysctlKey = (dotted: string): string => {
+  const m = /^net\.ipv4\.conf\.(.+)\.(rp_filter)$/.exec(dotted);
+  if (m && m[1]!.includes('.')) return `net/ipv4/conf/${m[1]}/${m[2]}`;
+  return dotted;
+};
+
+/** `sysctl -w` now plus a drop-in under /etc/sysctl.d/ so it survives a reboot. */
+export const sysctlRemediation = (
+  settings: ReadonlyArray<readonly [string, string | number]>,
+  file: string,
+) => {
+  const now = `sysctl -w ${settings.map(([k, v]) => `${sysctlKey(k)}=${v}`).join(' ')}`;
+  const lines = settings.map(([k, v]) => `${sysctlKey(k)} = ${v}`).join('\\n');
+  return `${now} && printf '${lines}\\n' > /etc/sysctl.d/${file}`;
+};

@@ -1,0 +1,148 @@
+// Reverse-path filtering on the interfaces pod traffic arrives on: the uplink (host-gw traffic from
+// peers), cni0 (local pods) and flannel.N (decapsulated vxlan traffic). The kernel applies
+// max(conf.all, conf.<iface>) (effectiveRpFilter). Strict mode (1) drops packets whose reply would
+// leave through another interface, so it is only a failure when the node's paths are asymmetric.
+//
+// A node's paths are ASYMMETRIC when any of these holds (each one is an evidence line):
+//  1. its IPv4 default routes (including multipath next hops) leave through more than one device;
+//  2. its IPv4 default route leaves through a device other than flannel's uplink (flannel pinned to
+//     another NIC with --iface / node-public-ip);
+//  3. a route into the pod Network, other than those via cni0 or the flannel VXLAN device, leaves
+//     through a device other than the uplink;
+//  4. `ip route get <peer public IP>` leaves through a device other than the uplink.
+// Otherwise the paths are symmetric: strict mode works today but breaks as soon as one of the above
+// appears (a second NIC, a VPN), hence a warning.
+import { effectiveRpFilter } from '../facts/parse/sysctl.ts';
+import type { NodeFacts } from '../facts/node-facts.ts';
+import { contains, tryParseCidr, type Cidr } from '../flannel/cidr.ts';
+import { formatRoute, formatRouteGet } from './evidence.ts';
+import { findingBuilder, sysctlRemediation } from './finding.ts';
+import { forEachProbedNode, sectionReason } from './per-node.ts';
+import { flannelVxlanDevices, netConfOf, uplinkOf } from './topology.ts';
+import type { Check, Finding } from './types.ts';
+
+const b = findingBuilder('rp-filter');
+
+export const RP_FILTER_SYSCTL_FILE = '90-flannelctl-rp-filter.conf';
+
+/** The evidence lines that make a node's paths asymmetric (empty: symmetric). */
+export const asymmetryEvidence = (
+  nodeFacts: NodeFacts,
+  uplink: string,
+  network: Cidr | undefined,
+  peerIps: readonly string[],
+): string[] => {
+  const evidence: string[] = [];
+  const routes = (nodeFacts.routes ?? []).filter((r) => r.family === 'inet');
+  const defaults = routes.filter((r) => r.dst === 'default');
+  const defaultDevs = new Set(
+    defaults.flatMap((r) => [r.dev, ...r.nexthops.map((h) => h.dev)]).filter((d): d is string => !!d),
+  );
+  if (defaultDevs.size > 1) {
+    evidence.push(
+      ...defaults.map((r) => `default routes via ${defaultDevs.size} devices: ${formatRoute(r)}`),
+    );
+  } else if (defaultDevs.size === 1 && !defaultDevs.has(uplink)) {
+    evidence.push(
+      `default route leaves via ${[...defaultDevs][0]}, flannel uses ${uplink}: ${formatRoute(defaults[0]!)}`,
+    );
+  }
+  const vxlan = new Set(flannelVxlanDevices(nodeFacts));
+  if (network) {
+    for (const r of routes) {
+      if (r.dst === 'default' || !r.dev || r.dev === uplink || r.dev === 'cni0' || vxlan.has(r.dev)) continue;
+      const cidr = tryParseCidr(r.dst);
+      if (cidr && contains(network, cidr)) evidence.push(`pod network route via ${r.dev}: ${formatRoute(r)}`);
+    }
+  }
+  for (const ip of peerIps) {
+    const got = nodeFacts.routeGets[ip];
+    if (got?.ok && got.routes.some((r) => r.dev && r.dev !== uplink)) {
+      evidence.push(`peer reached via another interface: ${formatRouteGet(got)}`);
+    }
+  }
+  return evidence;
+};
+
+const MODE: Record<number, string> = { 0: 'off', 1: 'strict', 2: 'loose' };
+
+export const rpFilterCheck: Check = {
+  id: 'rp-filter',
+  title: 'rp_filter',
+  description:
+    'Effective rp_filter (max of all and the interface) on the uplink, cni0 and flannel.1: strict on an asymmetric path fails, strict on a symmetric path warns, loose or off passes',
+  needs: ['nodes'],
+  evaluate(facts) {
+    const conf = netConfOf(facts);
+    const network = conf?.Network ? tryParseCidr(conf.Network) : undefined;
+    return forEachProbedNode(facts, b, (view, nodeFacts, views) => {
+      const rp = nodeFacts.sysctls?.rpFilter;
+      if (!rp) return [b.skipped(sectionReason(nodeFacts, 'rp_filter sysctls', ['sysctl']), view.name)];
+      const uplink = uplinkOf(nodeFacts, view.publicIp);
+      if (!uplink)
+        return [
+          b.skipped(
+            `flannel's interface on ${view.name} is unknown (no public IP, VXLAN device or default route)`,
+            view.name,
+          ),
+        ];
+      const ifaces = [uplink.name];
+      if (nodeFacts.links?.some((l) => l.name === 'cni0')) ifaces.push('cni0');
+      ifaces.push(...flannelVxlanDevices(nodeFacts));
+      const values = ifaces.map((name) => ({
+        name,
+        effective: effectiveRpFilter(rp, name),
+        own: rp.interfaces[name],
+      }));
+      const known = values.filter((v) => v.effective !== null);
+      if (known.length === 0)
+        return [b.skipped(`rp_filter of ${ifaces.join(', ')} could not be read on ${view.name}`, view.name)];
+      const lines = [
+        `net.ipv4.conf.all.rp_filter = ${rp.all}`,
+        ...known.map(
+          (v) =>
+            `net.ipv4.conf.${v.name}.rp_filter = ${v.own} (effective ${v.effective}, ${MODE[v.effective!] ?? 'unknown'})`,
+        ),
+      ];
+      const strict = known.filter((v) => v.effective === 1);
+      if (strict.length === 0) {
+        return [
+          b.pass({
+            node: view.name,
+            message: `rp_filter on ${view.name} is loose or off on ${known.map((v) => v.name).join(', ')}`,
+            evidence: lines,
+          }),
+        ];
+      }
+      const peerIps = views.filter((v) => v.name !== view.name && v.publicIp).map((v) => v.publicIp!);
+      const asymmetry = asymmetryEvidence(nodeFacts, uplink.name, network, peerIps);
+      const settings: Array<[string, number]> = [
+        ['net.ipv4.conf.all.rp_filter', 2],
+        ...strict.map((v): [string, number] => [`net.ipv4.conf.${v.name}.rp_filter`, 2]),
+      ];
+      const remediation = `${sysctlRemediation(settings, RP_FILTER_SYSCTL_FILE)}  # on ${view.name}`;
+      const names = strict.map((v) => v.name).join(', ');
+      const findings: Finding[] = [];
+      if (asymmetry.length > 0) {
+        findings.push(
+          b('strict-asymmetric', 'fail', {
+            node: view.name,
+            message: `Strict rp_filter on ${names} of ${view.name}, whose paths are asymmetric: packets whose reply leaves through another interface are dropped`,
+            evidence: [...lines, ...asymmetry],
+            remediation,
+          }),
+        );
+      } else {
+        findings.push(
+          b('strict-symmetric', 'warn', {
+            node: view.name,
+            message: `Strict rp_filter on ${names} of ${view.name}: fine while its paths are symmetric, but a second NIC or VPN route will make it drop pod traffic`,
+            evidence: lines,
+            remediation,
+          }),
+        );
+      }
+      return findings;
+    });
+  },
+};
