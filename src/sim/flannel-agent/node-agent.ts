@@ -84,19 +84,29 @@ export class NodeAgent {
 
   private async run(): Promise<void> {
     const { log, nodeName, api, dataplane } = this.o;
-    log.info('main.go:211', `CLI flags config: {kubeSubnetMgr:true ipMasq:${this.o.ipMasq} subnetFile:${SUBNET_ENV_PATH} healthzPort:8081}`);
+    log.info(
+      'main.go:211',
+      `CLI flags config: {kubeSubnetMgr:true ipMasq:${this.o.ipMasq} subnetFile:${SUBNET_ENV_PATH} healthzPort:8081}`,
+    );
     log.info('kube.go:139', 'Waiting 10m0s for node controller to sync');
     log.info('kube.go:469', 'Starting kube subnet manager');
 
     // net-conf.json is read once, here: later ConfigMap edits wait for the next pod.
     const { namespace, name } = this.o.configMap;
     const cm = await api.getConfigMap(namespace, name);
-    if (!cm) this.fatal('main.go:223', `Failed to create SubnetManager: error reading net conf: configmap "${name}" not found`);
+    if (!cm)
+      this.fatal(
+        'main.go:223',
+        `Failed to create SubnetManager: error reading net conf: configmap "${name}" not found`,
+      );
     let conf: NetConf;
     try {
       conf = readNetConf(cm as FlannelObject);
     } catch (error) {
-      this.fatal('main.go:223', `Failed to create SubnetManager: error parsing subnet config: ${(error as Error).message}`);
+      this.fatal(
+        'main.go:223',
+        `Failed to create SubnetManager: error parsing subnet config: ${(error as Error).message}`,
+      );
     }
     const network = conf.Network ? parseCidr(conf.Network).text : '';
 
@@ -115,7 +125,10 @@ export class NodeAgent {
     const publicIp = own.metadata?.annotations?.[ANNOTATIONS.nodePublicIp] ?? internalIpOf(own) ?? '';
     const ext = await dataplane.externalInterface(publicIp);
     if (!ext)
-      this.fatal('main.go:250', `Failed to find any valid interface to use: failed to find interface with IP ${publicIp}`);
+      this.fatal(
+        'main.go:250',
+        `Failed to find any valid interface to use: failed to find interface with IP ${publicIp}`,
+      );
     log.info('match.go:263', `Using interface with name ${ext.name} and address ${ext.address}`);
     log.info('match.go:285', `Defaulting external address to interface address (${ext.address})`);
 
@@ -134,7 +147,10 @@ export class NodeAgent {
     }
     const node = (await api.getNode(nodeName)) ?? own;
     if (!(node.spec as { podCIDR?: string } | undefined)?.podCIDR)
-      this.fatal('main.go:370', `Error registering network: failed to acquire lease: ${podCidrProblem(node, network)}`);
+      this.fatal(
+        'main.go:370',
+        `Error registering network: failed to acquire lease: ${podCidrProblem(node, network)}`,
+      );
     const patch = leaseAnnotationPatch(node, attrs);
     if (patch) await api.patchNodeStatus(nodeName, { metadata: { annotations: patch } });
     const problem = podCidrProblem(node, network);
