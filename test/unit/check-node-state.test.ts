@@ -12,7 +12,7 @@ import {
   tuneSysctlFile,
 } from '../../src/checks/tune.ts';
 import { buildClusterFacts } from '../../src/facts/cluster-facts.ts';
-import type { NodeFacts } from '../../src/facts/node-facts.ts';
+import type { NodeFacts, SubnetEnv } from '../../src/facts/node-facts.ts';
 import {
   HOSTS,
   apiNode,
@@ -23,6 +23,11 @@ import {
   nodeFactsFor,
   problems,
 } from '../helpers/cluster-facts-fixtures.ts';
+
+const subnetEnv = (f: NodeFacts, fields: Partial<SubnetEnv>): NodeFacts => ({
+  ...f,
+  subnetEnv: { ...(f.subnetEnv as SubnetEnv), ...fields },
+});
 
 const sysctls = (f: NodeFacts, fields: Partial<NonNullable<NodeFacts['sysctls']>>): NodeFacts => ({
   ...f,
@@ -85,14 +90,9 @@ describe('subnet-env check', () => {
   });
 
   it('fails a node whose flanneld still runs the old backend MTU, and a missing file', () => {
-    let facts = editNode(healthyCluster('host-gw'), 'node-2', (f) => ({
-      ...f,
-      subnetEnv: {
-        ...(f.subnetEnv as object),
-        mtu: 1450,
-        raw: { FLANNEL_MTU: '1450' },
-      } as NodeFacts['subnetEnv'],
-    }));
+    let facts = editNode(healthyCluster('host-gw'), 'node-2', (f) =>
+      subnetEnv(f, { mtu: 1450, raw: { ...(f.subnetEnv as SubnetEnv).raw, FLANNEL_MTU: '1450' } }),
+    );
     facts = editNode(facts, 'node-3', (f) => ({ ...f, subnetEnv: 'missing' }));
     const findings = subnetEnvCheck.evaluate(facts);
     assert.deepEqual(problems(findings), [
@@ -110,10 +110,9 @@ describe('subnet-env check', () => {
   });
 
   it('fails a FLANNEL_SUBNET that is not the podCIDR .1', () => {
-    const facts = editNode(healthyCluster('host-gw'), 'node-1', (f) => ({
-      ...f,
-      subnetEnv: { ...(f.subnetEnv as object), subnet: '10.244.7.1/24' } as NodeFacts['subnetEnv'],
-    }));
+    const facts = editNode(healthyCluster('host-gw'), 'node-1', (f) =>
+      subnetEnv(f, { subnet: '10.244.7.1/24' }),
+    );
     assert.deepEqual(problems(subnetEnvCheck.evaluate(facts)), ['fail subnet-env/subnet-mismatch node-1']);
   });
 });
