@@ -1,7 +1,7 @@
 // The cluster as the per-node checks walk it: API nodes and probed nodes merged by name, with the
 // values flanneld itself would use (public-ip annotation as next hop, podCIDR as lease).
 import type { ApiNode, ClusterFacts, ClusterNode } from '../facts/cluster-facts.ts';
-import { isFlannelVxlanDevice } from '../facts/cluster-facts.ts';
+import { byName, isFlannelVxlanDevice } from '../facts/cluster-facts.ts';
 import type { NodeFacts } from '../facts/node-facts.ts';
 import { tryParseCidr } from '../flannel/cidr.ts';
 import type { NetConf } from '../flannel/net-conf.ts';
@@ -40,7 +40,7 @@ const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 export const nodeViews = (facts: ClusterFacts): NodeView[] => {
   const apiByName = new Map((facts.api?.nodes ?? []).map((n) => [n.name, n]));
   const probeByName = new Map(facts.nodes.map((n) => [n.name, n]));
-  const names = [...new Set([...apiByName.keys(), ...probeByName.keys()])].sort();
+  const names = [...new Set([...apiByName.keys(), ...probeByName.keys()])].sort(byName);
   return names.map((name) => {
     const api = apiByName.get(name) ?? null;
     const probe = probeByName.get(name) ?? null;

@@ -139,6 +139,9 @@ export interface ClusterFacts {
   readonly mtuProbe?: MtuProbeFacts;
 }
 
+/** Natural order, so node-2 comes before node-10. */
+export const byName = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+
 // --- building from raw API objects -------------------------------------------------------------
 
 type Json = Record<string, unknown>;
@@ -287,7 +290,7 @@ export interface RawApiObjects {
 }
 
 export const apiFactsFrom = (raw: RawApiObjects): ApiFacts => {
-  const nodes = raw.nodes.map(apiNodeFrom).sort((a, b) => a.name.localeCompare(b.name));
+  const nodes = raw.nodes.map(apiNodeFrom).sort((a, b) => byName(a.name, b.name));
   const installed = raw.daemonSet != null || raw.configMap != null;
   if (!installed) return { nodes, flannel: null };
   const netConf: NetConfReading =
@@ -304,7 +307,7 @@ export const apiFactsFrom = (raw: RawApiObjects): ApiFacts => {
       netConfError: netConf.error,
       pods: (raw.pods ?? [])
         .map((p) => flannelPodFrom(p, raw.logs?.[str(obj(obj(p).metadata).name) ?? '']))
-        .sort((a, b) => (a.node ?? '').localeCompare(b.node ?? '') || a.name.localeCompare(b.name)),
+        .sort((a, b) => byName(a.node ?? '', b.node ?? '') || byName(a.name, b.name)),
     },
   };
 };
@@ -396,7 +399,7 @@ export interface ClusterFactsInput {
 /** Assembles ClusterFacts from raw API objects and per-node probe outcomes. */
 export const buildClusterFacts = (input: ClusterFactsInput): ClusterFacts => {
   const api = input.api ? apiFactsFrom(input.api) : undefined;
-  const nodes = (input.nodes ?? []).map(clusterNodeFrom).sort((a, b) => a.name.localeCompare(b.name));
+  const nodes = (input.nodes ?? []).map(clusterNodeFrom).sort((a, b) => byName(a.name, b.name));
   return {
     ...(api ? { api } : {}),
     nodes,

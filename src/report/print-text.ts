@@ -61,6 +61,7 @@ export const printText = (report: Report, options: TextOptions): string => {
   const eb = report.expectedBackend;
   out.push(`Expected backend: ${eb.value ?? 'unknown'} (${eb.reason})`);
   const unreachable = report.nodes.filter((n) => !n.reachable);
+  const unreachableNames = new Set(unreachable.map((n) => n.name));
   for (const n of unreachable) {
     out.push(
       chalk.red(
@@ -88,7 +89,13 @@ export const printText = (report: Report, options: TextOptions): string => {
   out.push(table.toString(), '');
   for (const check of report.checks) {
     const groups = groupFindings(
-      report.findings.filter((f) => f.check === check.id && f.severity !== 'pass'),
+      // Skips caused by an unreachable node are stated once at the top, not once per check.
+      report.findings.filter(
+        (f) =>
+          f.check === check.id &&
+          f.severity !== 'pass' &&
+          !(f.severity === 'skipped' && f.node && unreachableNames.has(f.node)),
+      ),
     );
     if (groups.length === 0) continue;
     out.push(chalk.bold(`${check.id}: ${check.title}`));
