@@ -48,6 +48,17 @@ export type KernelResult =
 
 export const OK: KernelResult = { ok: true };
 
+/** The errno behind what iproute2 printed or a kernel model answered (netlink returns the errno; `ip` adds extack text). */
+export const errnoOf = (stderr: string): Errno => {
+  if (/Nexthop has invalid gateway|Network is unreachable/i.test(stderr)) return 'ENETUNREACH';
+  if (/Nexthop device is not up/i.test(stderr)) return 'ENETDOWN';
+  if (/File exists/i.test(stderr)) return 'EEXIST';
+  if (/No such process/i.test(stderr)) return 'ESRCH';
+  if (/Cannot find device|No such device/i.test(stderr)) return 'ENODEV';
+  if (/No such file or directory/i.test(stderr)) return 'ENOENT';
+  return 'EINVAL';
+};
+
 /** The error text as Go prints a syscall.Errno ("network is unreachable"). */
 export const errnoText = (result: KernelResult): string => (result.ok ? '' : ERRNO_TEXT[result.errno]);
 

@@ -7,7 +7,6 @@ import { canonicalCidr } from './addresses.ts';
 import type {
   Dataplane,
   EnsuredVxlan,
-  Errno,
   ExternalInterface,
   KernelResult,
   NlRoute,
@@ -15,7 +14,7 @@ import type {
   VxlanLinkInfo,
   VxlanSpec,
 } from './dataplane.ts';
-import { OK, vxlanLinksIncompat } from './dataplane.ts';
+import { OK, errnoOf, vxlanLinksIncompat } from './dataplane.ts';
 
 interface IpLink {
   ifindex: number;
@@ -45,17 +44,6 @@ interface IpRoute {
   flags?: string[];
   type?: string;
 }
-
-/** The errno behind what iproute2 printed (netlink returns the errno; `ip` adds extack text). */
-export const errnoOf = (stderr: string): Errno => {
-  if (/Nexthop has invalid gateway|Network is unreachable/i.test(stderr)) return 'ENETUNREACH';
-  if (/Nexthop device is not up/i.test(stderr)) return 'ENETDOWN';
-  if (/File exists/i.test(stderr)) return 'EEXIST';
-  if (/No such process/i.test(stderr)) return 'ESRCH';
-  if (/Cannot find device|No such device/i.test(stderr)) return 'ENODEV';
-  if (/No such file or directory/i.test(stderr)) return 'ENOENT';
-  return 'EINVAL';
-};
 
 /** `ip route` arguments for a netlink route: `DST [via GW] [dev DEV] [onlink]`. */
 const routeArgs = (r: NlRoute): string[] => [

@@ -15,6 +15,8 @@ import { startFlannelAgents } from './agent.ts';
 import type { FlannelAgents } from './agent.ts';
 import type { Dataplane } from './dataplane.ts';
 import { LabDataplane } from './lab-dataplane.ts';
+import { VirtualNode } from '../virtual-node/model.ts';
+import { VirtualDataplane, describeVirtualNode } from './virtual-dataplane.ts';
 
 export interface SimulatedNode {
   readonly name: string;
@@ -43,6 +45,10 @@ export const labNodes = (lab: Lab): SimulatedNode[] =>
     dataplane: new LabDataplane(lab, node),
   }));
 
+/** Virtual nodes (e.g. a fleet's) as simulated nodes: InternalIP = eth0's address, podCIDR = cni0's subnet. */
+export const virtualNodes = (nodes: readonly VirtualNode[]): SimulatedNode[] =>
+  nodes.map((node) => ({ ...describeVirtualNode(node), dataplane: new VirtualDataplane(node) }));
+
 /** Nodes plus a rendered flannel install, for startApiServer({ seed }). */
 export const flannelClusterSeed = (
   nodes: readonly Omit<SimulatedNode, 'dataplane'>[],
@@ -62,9 +68,9 @@ export const flannelClusterSeed = (
 });
 
 export interface SimulatedFlannelOptions extends FlannelInstallOptions {
-  /** Either a lab (every node gets a LabDataplane) or nodes with their dataplanes. */
+  /** Either a lab (every node gets a LabDataplane), virtual nodes, or nodes with their dataplanes. */
   readonly lab?: Lab;
-  readonly nodes?: readonly SimulatedNode[];
+  readonly nodes?: readonly (SimulatedNode | VirtualNode)[];
   /** Pod readiness delay of the emulator's kubelet; default 20 ms. */
   readonly readyDelayMs?: number;
   readonly routeCheckIntervalMs?: number;
@@ -116,7 +122,11 @@ export const waitForFlannelReady = async (
 };
 
 export const startSimulatedFlannel = async (options: SimulatedFlannelOptions): Promise<SimulatedFlannel> => {
-  const nodes = options.nodes ?? (options.lab ? labNodes(options.lab) : undefined);
+  const nodes = options.nodes
+    ? options.nodes.map((n) => (n instanceof VirtualNode ? virtualNodes([n])[0]! : n))
+    : options.lab
+      ? labNodes(options.lab)
+      : undefined;
   if (!nodes || nodes.length === 0) throw new Error('startSimulatedFlannel: give a lab or nodes');
   const namespace = options.namespace ?? FLANNEL_NAMESPACE;
   const seed = flannelClusterSeed(nodes, options);
