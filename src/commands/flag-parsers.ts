@@ -11,3 +11,12 @@ export const integer =
       throw new InvalidArgumentError(`${flag} takes a whole number, not "${value}"`);
     return Number(value);
   };
+
+/** A comma-separated list flag; repeating the flag adds to the list. */
+export const commaList = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+];

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { Io } from '../io.ts';
+import { doctorCommand } from './doctor.ts';
 import { installCommand } from './install.ts';
 
 /** Each command module exports a factory; a command is listed here once it works. */
 export type CommandFactory = (io: Io) => Command;
 
-export const commandModules: readonly CommandFactory[] = [installCommand];
+export const commandModules: readonly CommandFactory[] = [installCommand, doctorCommand];

@@ -3,7 +3,7 @@ import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
 import { UsageError } from '../errors.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { loadInventory } from './inventory.ts';
-import { listApiNodes, selectNodes, type NodeSelection } from './select.ts';
+import { listApiNodes, selectNodes, type ApiNode, type NodeSelection } from './select.ts';
 
 export type NodeTargetFlags = Pick<
   NodeAccessOptions,
@@ -17,6 +17,8 @@ export type NodeTargetFlags = Pick<
 export const resolveNodeTargets = async (
   access: NodeTargetFlags,
   kube?: KubeClient,
+  /** Nodes the caller already listed with access.selector, to save a second LIST. */
+  listed?: readonly ApiNode[],
 ): Promise<NodeSelection> => {
   if (!kube && access.inventoryFile === undefined) {
     throw new UsageError(
@@ -32,7 +34,7 @@ export const resolveNodeTargets = async (
   }
   const inventory =
     access.inventoryFile !== undefined ? await loadInventory(access.inventoryFile) : undefined;
-  const apiNodes = kube ? await listApiNodes(kube, access.selector) : undefined;
+  const apiNodes = kube ? (listed ?? (await listApiNodes(kube, access.selector))) : undefined;
   return selectNodes({
     ...(apiNodes ? { apiNodes } : {}),
     ...(inventory ? { inventory } : {}),

@@ -1,0 +1,53 @@
+import type { KubeClient } from '../kube/client.ts';
+import { discoverFlannel } from '../kube/discover.ts';
+import type { KubeObject } from '../kube/kube-object.ts';
+import { FLANNEL_CONTAINER_NAME, FLANNEL_NAMESPACE } from '../flannel/names.ts';
+import type { RawApiObjects } from '../facts/cluster-facts.ts';
+import { Pool } from '../nodes/pool.ts';
+
+const LOG_TAIL_LINES = 200;
+const LOG_CONCURRENCY = 16;
+
+/**
+ * Everything the checks need from the API, read once: nodes (filtered by -l on the server), the flannel
+ * install, its pods and, when asked, each pod's recent flanneld log.
+ */
+export const readApiObjects = async (
+  kube: KubeClient,
+  options: { namespace?: string; selector?: string; logs: boolean },
+): Promise<RawApiObjects> => {
+  const [nodes, install] = await Promise.all([
+    kube.list('v1', 'Node', options.selector ? { labelSelector: options.selector } : {}),
+    discoverFlannel(kube, options.namespace),
+  ]);
+  const namespace = install?.namespace ?? options.namespace ?? FLANNEL_NAMESPACE;
+  if (!install) return { nodes, namespace };
+  const selector = Object.entries(install.daemonSet.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods = await kube.list<KubeObject>('v1', 'Pod', { namespace, labelSelector: selector });
+  const logs: Record<string, string> = {};
+  if (options.logs) {
+    const pool = new Pool(LOG_CONCURRENCY);
+    await Promise.all(
+      pods.map((pod) =>
+        pool.use(async () => {
+          const name = pod.metadata.name;
+          // A pod that has not started has no log yet; that is not an error worth stopping for.
+          logs[name] = await kube
+            .podLog(namespace, name, { container: FLANNEL_CONTAINER_NAME, tailLines: LOG_TAIL_LINES })
+            .catch(() => '');
+        }),
+      ),
+    );
+  }
+  return {
+    nodes,
+    namespace,
+    daemonSet: install.daemonSet,
+    ...(install.configMap ? { configMap: install.configMap } : {}),
+    configMapName: install.configMapName,
+    pods,
+    ...(options.logs ? { logs } : {}),
+  };
+};
