@@ -3,6 +3,6 @@ export { startApiServer } from './server.ts';
 export type { ApiServer, ApiServerOptions } from './server.ts';
 export type { FailureFault, ForbiddenRule, LatencyFault, RequestMatch } from './faults.ts';
 export type { RequestRecord } from './request-log.ts';
-export type { PodHook } from './kubelet.ts';
+export type { ContainerExit, PodHook, PodStarted } from './kubelet.ts';
 export type { KubeconfigOptions } from './kubeconfig.ts';
 export { isPodReady } from './daemonset-controller.ts';

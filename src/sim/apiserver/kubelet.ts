@@ -1,5 +1,6 @@
 // A kubelet for every node at once: a pod bound to a node goes Pending -> Running and becomes Ready
-// after a delay, once every onPodStarted hook has resolved, and never on a "never ready" node.
+// after a delay, once every onPodStarted hook has resolved, and never on a "never ready" node. A hook
+// that runs the pod for real (the lab's pod runner) may give its IP and later report its exit.
 import type { KubeObject } from '../cluster-seed.ts';
 import type { Registry } from './registry.ts';
 import { resourceByName } from './resources.ts';
@@ -7,7 +8,20 @@ import type { Store } from './store.ts';
 import { now } from './managed-fields.ts';
 import { isIP } from 'node:net';
 
-export type PodHook = (pod: KubeObject) => void | Promise<void>;
+/** What a hook that really runs the pod knows about it: the address of the sandbox it created. */
+export interface PodStarted {
+  readonly podIP?: string;
+}
+
+export type PodHook = (pod: KubeObject) => void | PodStarted | Promise<void | PodStarted>;
+
+/** How the (only) container ended, as the runtime reports it. */
+export interface ContainerExit {
+  readonly exitCode: number;
+  /** "Completed" / "Error" by default, as containerd reports them. */
+  readonly reason?: string;
+  readonly message?: string;
+}
 
 export interface KubeletOptions {
   readonly readyDelayMs: number;
@@ -27,6 +41,8 @@ export class Kubelet {
   readonly deletedHooks = new Set<PodHook>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly nextPodIP = new Map<string, number>();
+  /** By pod uid: settles once the Running status is written, so an exit is never reported before it. */
+  private readonly running = new Map<string, Promise<void>>();
   private stopped = false;
   private readonly unsubscribe: () => void;
 
@@ -39,6 +55,7 @@ export class Kubelet {
       if (event.resource !== PODS) return;
       const node = (event.object.spec as { nodeName?: string } | undefined)?.nodeName;
       if (event.type === 'DELETED') {
+        this.running.delete(event.object.metadata!.uid!);
         for (const hook of this.deletedHooks)
           void Promise.resolve()
             .then(() => hook(event.object))
@@ -74,7 +91,7 @@ export class Kubelet {
     const node = this.store.get(NODES, undefined, nodeName);
     const hostIP = internalIP(node);
     const spec = pod.spec as { containers?: Container[]; hostNetwork?: boolean };
-    const podIP = spec.hostNetwork ? hostIP : this.allocatePodIP(node);
+    let podIP = spec.hostNetwork ? hostIP : this.allocatePodIP(node);
     const startTime = now();
     const current = () => {
       const p = this.store.get(PODS, ns, name);
@@ -112,10 +129,15 @@ export class Kubelet {
       qosClass: 'BestEffort',
     });
     const hooks = [...this.startedHooks].map((hook) => Promise.resolve().then(() => hook(pod)));
-    void Promise.allSettled([this.later(this.options.readyDelayMs), ...hooks]).then((results) => {
+    const wrote = Promise.allSettled([this.later(this.options.readyDelayMs), ...hooks]).then((results) => {
       const live = current();
       if (!live) return;
       const failed = results.some((r) => r.status === 'rejected');
+      // The sandbox a hook created has the pod's address; otherwise one is handed out as a bridge CNI would.
+      const given = results
+        .map((r) => (r.status === 'fulfilled' ? (r.value as PodStarted | undefined)?.podIP : undefined))
+        .find((ip) => ip !== undefined);
+      if (!spec.hostNetwork && given) podIP = given;
       const ready = !failed && !this.options.neverReady(nodeName);
       const started = now();
       writeStatus({
@@ -150,6 +172,70 @@ export class Kubelet {
         qosClass: 'BestEffort',
       });
     });
+    this.running.set(uid, wrote);
+  }
+
+  /**
+   * The container of a running pod exited: with restartPolicy Never/OnFailure (after success) the pod
+   * ends Succeeded or Failed; with Always it stays Running, not ready, as in a crash loop.
+   */
+  async containerExited(namespace: string, name: string, uid: string, exit: ContainerExit): Promise<void> {
+    await this.running.get(uid);
+    const pod = this.store.get(PODS, namespace, name);
+    if (!pod || pod.metadata?.uid !== uid || this.stopped) return;
+    const spec = pod.spec as { containers?: Container[]; restartPolicy?: string };
+    const status = (pod.status ?? {}) as Record<string, unknown> & {
+      containerStatuses?: Record<string, unknown>[];
+    };
+    const policy = spec.restartPolicy ?? 'Always';
+    const final = policy === 'Never' || (policy === 'OnFailure' && exit.exitCode === 0);
+    const phase = !final ? 'Running' : exit.exitCode === 0 ? 'Succeeded' : 'Failed';
+    const finishedAt = now();
+    const startedAt = (status.startTime as string | undefined) ?? finishedAt;
+    const terminated = {
+      exitCode: exit.exitCode,
+      reason: exit.reason ?? (exit.exitCode === 0 ? 'Completed' : 'Error'),
+      ...(exit.message ? { message: exit.message } : {}),
+      startedAt,
+      finishedAt,
+      containerID: `containerd://${uid.replace(/-/g, '')}`,
+    };
+    const containers = spec.containers ?? [];
+    try {
+      this.registry.writeStatus(
+        PODS,
+        namespace,
+        name,
+        {
+          ...status,
+          phase,
+          conditions: conditions({
+            scheduled: true,
+            initialized: true,
+            ready: false,
+            reason: final ? 'PodCompleted' : 'ContainersNotReady',
+            names: containers,
+          }),
+          containerStatuses: (status.containerStatuses ?? []).map((c) => ({
+            ...c,
+            ready: false,
+            started: false,
+            state: final
+              ? { terminated }
+              : {
+                  waiting: {
+                    reason: 'CrashLoopBackOff',
+                    message: `back-off 10s restarting failed container`,
+                  },
+                },
+            ...(final ? {} : { lastState: { terminated } }),
+          })),
+        },
+        'kubelet',
+      );
+    } catch {
+      /* the pod went away meanwhile */
+    }
   }
 
   /** Pod IPs from the node's podCIDR, .2 upwards, as a bridge CNI would hand them out. */

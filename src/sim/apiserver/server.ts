@@ -8,7 +8,7 @@ import { DaemonSetController } from './daemonset-controller.ts';
 import { Faults } from './faults.ts';
 import type { KubeconfigOptions } from './kubeconfig.ts';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
-import type { PodHook } from './kubelet.ts';
+import type { ContainerExit, PodHook } from './kubelet.ts';
 import { Kubelet } from './kubelet.ts';
 import { PodLogs } from './pod-logs.ts';
 import { Registry } from './registry.ts';
@@ -46,6 +46,8 @@ export interface ApiServer {
   /** Runs when a pod bound to a node starts; a returned promise holds readiness, a rejection denies it. */
   onPodStarted(hook: PodHook): () => void;
   onPodDeleted(hook: PodHook): () => void;
+  /** The pod's container exited (a runner ran it for real): final phase and exit code, as a kubelet reports. */
+  podExited(namespace: string, name: string, uid: string, exit: ContainerExit): Promise<void>;
   /** Adds to what `kubectl logs` shows for the pod (first container unless named). */
   appendPodLog(namespace: string, name: string, text: string, container?: string): void;
   /** Reads a stored object; undefined when absent. `resource` is the plural, e.g. 'daemonsets'. */
@@ -122,6 +124,7 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
       kubelet.deletedHooks.add(hook);
       return () => kubelet.deletedHooks.delete(hook);
     },
+    podExited: (namespace, name, uid, exit) => kubelet.containerExited(namespace, name, uid, exit),
     appendPodLog: (namespace, name, text, container) => {
       const pod = store.get(PODS, namespace, name);
       if (!pod) throw new Error(`no pod ${namespace}/${name}`);

@@ -1,0 +1,3 @@
+// The lab pod runner's public surface.
+export { startPodRunner } from './runner.ts';
+export type { PodRunner, PodRunnerOptions, RunningPod } from './runner.ts';

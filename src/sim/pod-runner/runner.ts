@@ -1,0 +1,194 @@
+// Runs the API emulator's pods for real in a lab: a non-hostNetwork pod bound to a lab node becomes a
+// network namespace on that node's cni0 running the container's command (`ip netns exec`), with its
+// output served by pods/log, its address in status.podIP, its exit as the pod's final phase, and
+// everything killed and deleted with the pod. hostNetwork pods (flannel's) are left to other emulators.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import type { ApiServer } from '../apiserver/index.ts';
+import type { KubeObject } from '../cluster-seed.ts';
+import type { Lab } from '../../lab/types.ts';
+import { LineBuffer } from './line-buffer.ts';
+import { FIRST_HOST, LAST_HOST, createSandbox, deleteSandbox, listening, type Sandbox } from './sandbox.ts';
+
+export interface PodRunnerOptions {
+  readonly api: ApiServer;
+  readonly lab: Lab;
+  /** How long a tcpSocket readiness probe may take to pass; default 15 s. */
+  readonly readinessTimeoutMs?: number;
+}
+
+export interface RunningPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  readonly netns: string;
+  readonly podIP: string;
+}
+
+export interface PodRunner {
+  /** Pods that have a sandbox right now. */
+  pods(): RunningPod[];
+  /** Stops running pods: kills every process and deletes every sandbox. */
+  close(): Promise<void>;
+}
+
+interface PodSpec {
+  nodeName?: string;
+  hostNetwork?: boolean;
+  containers?: {
+    command?: string[];
+    args?: string[];
+    readinessProbe?: { tcpSocket?: { port?: number | string } };
+  }[];
+}
+
+interface Entry {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  sandbox?: Sandbox;
+  child?: ChildProcess;
+  exited: boolean;
+  deleted: boolean;
+  removal?: Promise<void>;
+}
+
+const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null): number =>
+  code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 9);
+
+export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
+  const { api, lab } = options;
+  const readinessTimeoutMs = options.readinessTimeoutMs ?? 15_000;
+  const entries = new Map<string, Entry>();
+  const usedHosts = new Map<string, Set<number>>();
+  let serial = 0;
+  let closed = false;
+
+  const allocate = (node: string): number => {
+    let used = usedHosts.get(node);
+    if (!used) usedHosts.set(node, (used = new Set()));
+    for (let host = FIRST_HOST; host <= LAST_HOST; host++) {
+      if (!used.has(host)) {
+        used.add(host);
+        return host;
+      }
+    }
+    throw new Error(`pod runner: no free pod address on ${node}`);
+  };
+
+  const remove = (entry: Entry): Promise<void> => {
+    entry.deleted = true;
+    entry.removal ??= (async () => {
+      const child = entry.child;
+      if (child && !entry.exited) {
+        // What the runtime does on pod deletion: TERM, then KILL after a short grace period.
+        child.kill('SIGTERM');
+        const gone = new Promise<void>((resolve) => child.once('close', () => resolve()));
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
+      }
+      if (entry.sandbox) {
+        await deleteSandbox(entry.sandbox);
+        usedHosts.get(entry.sandbox.node)?.delete(entry.sandbox.host);
+      }
+      entries.delete(entry.uid);
+    })();
+    return entry.removal;
+  };
+
+  const runContainer = (entry: Entry, sandbox: Sandbox, argv: readonly string[]): ChildProcess => {
+    const child = spawn('ip', ['netns', 'exec', sandbox.netns, ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log = new LineBuffer((text) => {
+      if (entry.deleted) return;
+      try {
+        api.appendPodLog(entry.namespace, entry.name, text);
+      } catch {
+        /* the pod is gone */
+      }
+    });
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
+    child.on('error', (error) => log.push(`${error.message}\n`));
+    child.once('close', (code, signal) => {
+      entry.exited = true;
+      log.flush();
+      if (entry.deleted || closed) return;
+      void api.podExited(entry.namespace, entry.name, entry.uid, { exitCode: exitCodeOf(code, signal) });
+    });
+    return child;
+  };
+
+  const waitReady = async (entry: Entry, sandbox: Sandbox, port: number): Promise<void> => {
+    const deadline = Date.now() + readinessTimeoutMs;
+    for (;;) {
+      if (entry.deleted) throw new Error('pod deleted');
+      if (entry.exited) throw new Error('container exited before it became ready');
+      if (await listening(sandbox.netns, port)) return;
+      if (Date.now() > deadline) throw new Error(`readiness probe failed: nothing listens on :${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  const offStarted = api.onPodStarted(async (pod: KubeObject) => {
+    const spec = (pod.spec ?? {}) as PodSpec;
+    const node = lab.nodes.find((n) => n.name === spec.nodeName);
+    if (closed || spec.hostNetwork || !node) return;
+    const entry: Entry = {
+      namespace: pod.metadata!.namespace!,
+      name: pod.metadata!.name!,
+      uid: pod.metadata!.uid!,
+      exited: false,
+      deleted: false,
+    };
+    entries.set(entry.uid, entry);
+    const host = allocate(node.name);
+    let sandbox: Sandbox;
+    try {
+      sandbox = await createSandbox(lab, node, host, ++serial);
+    } catch (error) {
+      usedHosts.get(node.name)?.delete(host);
+      entries.delete(entry.uid);
+      throw error;
+    }
+    if (entry.deleted || closed) {
+      // Deleted while the sandbox was being created: its removal ran without it.
+      await deleteSandbox(sandbox);
+      usedHosts.get(node.name)?.delete(host);
+      entries.delete(entry.uid);
+      throw new Error('pod deleted while its sandbox was created');
+    }
+    entry.sandbox = sandbox;
+    const container = spec.containers?.[0];
+    const argv = [...(container?.command ?? []), ...(container?.args ?? [])];
+    // No command: a pause container, the namespace alone.
+    if (argv.length > 0) entry.child = runContainer(entry, sandbox, argv);
+    const port = Number(container?.readinessProbe?.tcpSocket?.port);
+    if (Number.isInteger(port) && port > 0) await waitReady(entry, sandbox, port);
+    return { podIP: sandbox.address };
+  });
+
+  const offDeleted = api.onPodDeleted(async (pod: KubeObject) => {
+    const entry = entries.get(pod.metadata!.uid!);
+    if (entry) await remove(entry);
+  });
+
+  return {
+    pods: () =>
+      [...entries.values()]
+        .filter((e) => e.sandbox && !e.deleted)
+        .map((e) => ({
+          namespace: e.namespace,
+          name: e.name,
+          node: e.sandbox!.node,
+          netns: e.sandbox!.netns,
+          podIP: e.sandbox!.address,
+        })),
+    close: async () => {
+      closed = true;
+      offStarted();
+      offDeleted();
+      await Promise.all([...entries.values()].map((e) => remove(e)));
+    },
+  };
+};
