@@ -33,8 +33,8 @@ const ownedBy = (spec: LabSpec): Required<Pick<LabSpec, 'nodes' | 'remoteNodes' 
   const nodes = spec.nodes ?? 3;
   const remoteNodes = spec.remoteNodes ?? 0;
   const podsPerNode = spec.podsPerNode ?? 1;
-  if (!Number.isInteger(nodes) || nodes < 0 || nodes + remoteNodes < 1 || nodes + remoteNodes > 40) {
-    throw new Error('lab: between 1 and 40 nodes');
+  if (!Number.isInteger(nodes) || nodes < 0 || nodes + remoteNodes < 1 || nodes + remoteNodes > 60) {
+    throw new Error('lab: between 1 and 60 nodes');
   }
   if (!Number.isInteger(podsPerNode) || podsPerNode < 0 || podsPerNode > 9)
     throw new Error('lab: 0 to 9 pods per node');

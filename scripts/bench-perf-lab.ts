@@ -1,0 +1,93 @@
+// Figure 2 of bench:perf: doctor over a lab with a real OpenSSH server per node, against the loop an
+// operator types from the host-gw guide today: one `ssh node 'command'` per command per node,
+// gathering the same facts (routes, neighbours, links, rp_filter, ip_forward, subnet.env, route get
+// to every peer).
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { withLab } from '../src/lab/lab.ts';
+import { startSimulatedFlannel } from '../src/sim/flannel-agent/seed.ts';
+
+const run = promisify(execFile);
+
+const NODE_COMMANDS = [
+  'ip route show',
+  'ip neigh show',
+  'ip -d link show',
+  'ip addr show',
+  'sysctl net.ipv4.conf.all.rp_filter',
+  'sysctl net.ipv4.ip_forward',
+  'cat /run/flannel/subnet.env',
+];
+
+export interface LoopComparison {
+  readonly doctorMs: number;
+  readonly loopMs: number;
+  readonly sshCalls: number;
+}
+
+export const labShellLoopComparison = (nodes: number, cli: string): Promise<LoopComparison> =>
+  withLab({ nodes, podsPerNode: 0 }, async (lab) => {
+    const flannel = await startSimulatedFlannel({
+      lab,
+      backend: 'host-gw',
+      routeCheckIntervalMs: 3_600_000,
+      timeoutMs: 300_000,
+    });
+    try {
+      const ssh = lab.ssh!;
+      const sshConfig = join(lab.dir, 'bench_ssh_config');
+      writeFileSync(sshConfig, '');
+      const started = performance.now();
+      await run(
+        'node',
+        [
+          cli,
+          'doctor',
+          '--kubeconfig',
+          flannel.kubeconfig,
+          '--ssh-user',
+          'root',
+          '--ssh-key',
+          ssh.identityFile,
+          '--ssh-known-hosts',
+          ssh.knownHostsFile,
+          '--ssh-config',
+          sshConfig,
+          '-o',
+          'json',
+        ],
+        { maxBuffer: 256 * 1024 * 1024 },
+      ).catch((e: { code?: number }) => {
+        if (typeof e.code !== 'number') throw e;
+      });
+      const doctorMs = performance.now() - started;
+
+      const sshArgs = [
+        '-F',
+        sshConfig,
+        '-i',
+        ssh.identityFile,
+        '-o',
+        `UserKnownHostsFile=${ssh.knownHostsFile}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+      ];
+      let sshCalls = 0;
+      const loopStart = performance.now();
+      for (const node of lab.nodes) {
+        const peers = lab.nodes.filter((p) => p.name !== node.name).map((p) => `ip route get ${p.address}`);
+        for (const command of [...NODE_COMMANDS, ...peers]) {
+          sshCalls++;
+          await run('ssh', [...sshArgs, `root@${node.address}`, command]).catch(() => undefined);
+        }
+      }
+      return { doctorMs, loopMs: performance.now() - loopStart, sshCalls };
+    } finally {
+      await flannel.close();
+    }
+  });
