@@ -7,7 +7,8 @@ import { parseIp, tryParseCidr, contains, type Cidr } from '../../flannel/cidr.t
 import type { NodeTarget } from '../../nodes/exec.ts';
 import type { SshExecOptions } from '../../nodes/ssh.ts';
 import { createVirtualNode, type VirtualNodeOptions } from './create-node.ts';
-import type { VirtualNode } from './model.ts';
+import type { PingPacket, VirtualNode } from './model.ts';
+import { deliverPing } from './ping-path.ts';
 import { VirtualNodeServer, generateEd25519 } from './server.ts';
 
 export interface VirtualFleetOptions {
@@ -78,9 +79,11 @@ export const startVirtualFleet = async (options: VirtualFleetOptions): Promise<V
   const servers = new Map<string, VirtualNodeServer>();
   const nodes = specs.map((spec) => createVirtualNode(spec));
 
-  // A ping is answered when its destination is a node address or inside a node's pod CIDR.
+  // A ping is answered when its destination is a node address or inside a node's pod CIDR, and the
+  // packet fits the path (see ping-path.ts).
   const podCidrs: Cidr[] = specs.map((s) => tryParseCidr(s.podCIDR)!);
-  const answers = (dst: string): boolean => {
+  const answers = (dst: string, packet?: PingPacket): boolean => {
+    if (packet) return deliverPing({ nodes, podCidrs }, dst, packet);
     const ip = parseIp(dst);
     if (!ip) return false;
     return (

@@ -82,6 +82,13 @@ export interface RouteGetAnswer {
   readonly mtu: number;
 }
 
+/** An echo request leaving a node: who sends it, the route it takes, and its IP packet size. */
+export interface PingPacket {
+  readonly from: VirtualNode;
+  readonly route: RouteGetAnswer;
+  readonly size: number;
+}
+
 export interface RouteSpec {
   readonly dst: string;
   readonly gateway?: string | null;
@@ -161,8 +168,11 @@ export class VirtualNode {
   readonly dirs = new Set<string>();
   /** /proc/net/snmp, as table -> field -> value, in print order. */
   readonly snmp = new Map<string, Map<string, number>>();
-  /** Decides whether an echo request to `dst` is answered once routing succeeded (fleet wiring). */
-  answersPing: (dst: string) => boolean = () => true;
+  /**
+   * Decides whether an echo request to `dst` is answered once routing succeeded (fleet wiring); with
+   * `packet`, the fleet also follows its size across the path (MTUs, fragmented replies).
+   */
+  answersPing: (dst: string, packet?: PingPacket) => boolean = () => true;
 
   readonly links: VLink[] = [];
   readonly addresses: VAddress[] = [];

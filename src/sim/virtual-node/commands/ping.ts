@@ -42,7 +42,8 @@ export const pingCommand = (node: VirtualNode, argv: readonly string[]): Output 
       code: 1,
     };
   }
-  if (!node.answersPing(route.dst)) return { stdout: `${head}${stats(0, 0)}\n`, stderr: '', code: 1 };
+  if (!node.answersPing(route.dst, { from: node, route, size: size + 28 }))
+    return { stdout: `${head}${stats(0, 0)}\n`, stderr: '', code: 1 };
   const ttl = route.type === 'local' ? 64 : route.gateway ? 63 : 64;
   const rtts = Array.from({ length: count }, (_, i) => 0.04 + ((i * 7) % 5) * 0.005);
   const avg = rtts.reduce((s, x) => s + x, 0) / count;
