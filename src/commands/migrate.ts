@@ -1,0 +1,51 @@
+import { Command, Option } from 'commander';
+import { globalOptions } from '../global-options.ts';
+import type { Io } from '../io.ts';
+import { addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
+
+export interface MigrateFlags {
+  to?: 'host-gw' | 'vxlan';
+  directRouting?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
+  cleanup?: boolean;
+  watchConnectivity?: boolean;
+  resume?: boolean;
+  rollback?: boolean;
+  backupFile?: string;
+  backupDir?: string;
+}
+
+export const migrateCommand = (io: Io): Command =>
+  addNodeAccessOptions(
+    new Command('migrate')
+      .description(
+        "Switch a live cluster's flannel backend (vxlan <-> host-gw) safely: preflight, backup, rolling restart with per-node verification, automatic rollback",
+      )
+      .addOption(new Option('--to <backend>', 'the backend to migrate to').choices(['host-gw', 'vxlan']))
+      .option('--direct-routing', 'with --to vxlan: host-gw routes where nodes share L2, vxlan elsewhere')
+      .option('--dry-run', 'print the plan and the exact API requests; change nothing')
+      .option('--force', 'proceed past failed preflight checks (recorded in the migration state)')
+      .option('--cleanup', 'after convergence delete the leftover flannel.1 on every node without asking')
+      .option('--watch-connectivity', "ping every peer's cni0 address from every node during the rollout")
+      .option('--resume', 'continue an unfinished migration recorded on the ConfigMap')
+      .option('--rollback', 'restore the ConfigMap from the backup annotation (or --backup-file) and restart')
+      .option('--backup-file <file>', 'with --rollback: restore from this local backup file')
+      .option('--backup-dir <dir>', 'where the local backup is written (default ~/.flannelctl/backups)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 migrated (or nothing to do), 1 refused by preflight or rolled back, 2 bad input
+(nothing changed), 3 migrated but a node could not be verified (unreachable).
+
+Examples:
+  flannelctl migrate --to host-gw --dry-run           the plan, the diff and the exact API requests
+  flannelctl migrate --to host-gw --watch-connectivity --cleanup
+  flannelctl migrate --to vxlan --direct-routing      the hybrid, when some nodes do not share L2
+  flannelctl migrate --rollback                       restore the backup taken before the migration`,
+    )
+    .action(async (flags: MigrateFlags, command: Command) => {
+      const { runMigrate } = await import('../migrate/run.ts');
+      await runMigrate(flags, globalOptions(command), nodeAccessOptions(command), io);
+    });

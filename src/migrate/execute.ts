@@ -1,0 +1,484 @@
+// The mutating steps of a migration and of a rollback, in order, each recorded in the state annotation
+// so a later run can continue or undo them. Every write goes through updateConfigMap (resourceVersion,
+// 409 -> re-read, re-check, retry) or the restart patch.
+import { randomBytes } from 'node:crypto';
+import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
+import { ExitCode, InterruptedError, ResultExit } from '../errors.ts';
+import type { ClusterFacts } from '../facts/cluster-facts.ts';
+import { isFlannelVxlanDevice } from '../facts/cluster-facts.ts';
+import { readNetConf } from '../flannel/config-map.ts';
+import { parseNetConf } from '../flannel/net-conf.ts';
+import { NET_CONF_KEY } from '../flannel/names.ts';
+import type { GlobalOptions } from '../global-options.ts';
+import { canPrompt, type Io } from '../io.ts';
+import type { KubeClient } from '../kube/client.ts';
+import type { ConfigMapLike, FlannelInstall } from '../kube/discover.ts';
+import { restartPatch } from '../kube/rollout.ts';
+import type { NodeExec } from '../nodes/exec.ts';
+import type { SelectedNode } from '../nodes/select.ts';
+import { runTasks } from '../render/progress.ts';
+import { BACKUP_ANNOTATION } from './annotations.ts';
+import { takeBackup, writeBackupFile, type ConfigMapBackup } from './backup.ts';
+import { deleteVxlanDevices, staleMtuNodes, staleOwners, type NodeCleanup } from './cleanup.ts';
+import { ConnectivityWatch, type WatchSummary } from './connectivity.ts';
+import { desiredNetConfText, type MigrationPlan } from './plan.ts';
+import type { PreflightResult } from './preflight.ts';
+import type { MigrateRequest } from './request.ts';
+import type { MigrationOutcome, MigrationResult, NodeResult } from './result.ts';
+import { writeMigrationResult } from './result.ts';
+import { rolloutRows, type NodeProgress } from './rollout.ts';
+import { backupStep, changeStep, newState, phaseStep, restoreStep, stateAt } from './steps.ts';
+import { reached, type MigrationState } from './state.ts';
+import { backendLabel, targetLabel, type MigrationTarget, type TargetBackend } from './target.ts';
+import { updateConfigMap } from './update-config.ts';
+import { pingTargets, verifyConvergence, type ConvergenceResult, type VerifyContext } from './verify.ts';
+
+export interface MigrationContext {
+  readonly kube: KubeClient;
+  readonly exec: NodeExec;
+  readonly io: Io;
+  readonly globals: GlobalOptions;
+  readonly access: NodeAccessOptions;
+  readonly request: MigrateRequest;
+  readonly install: FlannelInstall & { readonly configMap: ConfigMapLike };
+  readonly nodes: readonly SelectedNode[];
+  readonly facts: ClusterFacts;
+  readonly startedAt: Date;
+}
+
+/** How long the cluster may take, after the rollout, to show every route and answer every ping. */
+const CONVERGE_MS = 30_000;
+
+const ref = (ctx: MigrationContext) => ({
+  namespace: ctx.install.namespace,
+  name: ctx.install.configMapName,
+});
+
+const update = (ctx: MigrationContext, fn: Parameters<typeof updateConfigMap>[2]) =>
+  updateConfigMap(ctx.kube, ref(ctx), fn);
+
+const verifyContext = (ctx: MigrationContext, target: TargetBackend): VerifyContext => ({
+  kube: ctx.kube,
+  exec: ctx.exec,
+  namespace: ctx.install.namespace,
+  nodes: ctx.nodes,
+  target,
+  commandTimeoutMs: ctx.access.commandTimeoutMs,
+});
+
+const restart = async (ctx: MigrationContext): Promise<number> => {
+  await ctx.kube.patch(
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      namespace: ctx.install.namespace,
+      name: ctx.install.daemonSet.metadata.name,
+    },
+    restartPatch(new Date()),
+    'strategic',
+  );
+  return Date.now();
+};
+
+const startWatch = (ctx: MigrationContext): ConnectivityWatch | undefined => {
+  if (!ctx.request.watch) return undefined;
+  const watch = new ConnectivityWatch(ctx.exec, pingTargets(ctx.nodes));
+  watch.start();
+  return watch;
+};
+
+const connectivityOf = (summary: WatchSummary | undefined): MigrationResult['connectivity'] =>
+  summary && {
+    intervalMs: summary.intervalMs,
+    rounds: summary.rounds,
+    sent: summary.sent,
+    lost: summary.lost,
+    pairs: summary.pairs.map((p) => ({ ...p })),
+    errors: summary.errors,
+  };
+
+const nodeResults = (
+  ctx: MigrationContext,
+  progress: ReadonlyMap<string, NodeProgress>,
+  converge?: ConvergenceResult,
+): NodeResult[] =>
+  ctx.nodes.map((n) => {
+    const p = progress.get(n.name);
+    const api = (converge?.facts ?? ctx.facts).api?.nodes.find((a) => a.name === n.name);
+    const unreachable = converge?.unreachable.includes(n.name);
+    return {
+      node: n.name,
+      ...(p?.pod ? { pod: p.pod } : {}),
+      ...(p?.readyAfterMs !== undefined
+        ? { convertedAfterSeconds: Math.round(p.readyAfterMs / 100) / 10 }
+        : {}),
+      backendType: api?.flannel.backendType ?? null,
+      verification: unreachable
+        ? 'unreachable'
+        : (p?.verdict?.status ?? (converge?.passed ? 'verified' : 'pending')),
+      ...(p?.verdict
+        ? { message: p.verdict.message }
+        : unreachable
+          ? { message: 'could not be re-probed over SSH' }
+          : {}),
+    };
+  });
+
+const base = (ctx: MigrationContext, from: string, to: string) => ({
+  apiVersion: 'flannelctl/v1' as const,
+  kind: 'MigrationResult' as const,
+  namespace: ctx.install.namespace,
+  configMap: ctx.install.configMapName,
+  daemonSet: ctx.install.daemonSet.metadata.name,
+  from,
+  to,
+  startedAt: ctx.startedAt.toISOString(),
+  finishedAt: new Date().toISOString(),
+  durationSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 100) / 10,
+});
+
+/** The already-migrated case: nothing is written to the API; leftover devices only go with --cleanup. */
+export const finishUnchanged = async (ctx: MigrationContext, target: MigrationTarget): Promise<void> => {
+  const label = targetLabel(target);
+  const leftovers = ctx.facts.nodes.filter((n) =>
+    n.facts?.links?.some((l) => isFlannelVxlanDevice(l.name, l.kind)),
+  );
+  let removed: NodeCleanup[] = [];
+  if (target.type === 'host-gw' && ctx.request.cleanup && leftovers.length > 0 && !ctx.request.dryRun) {
+    removed = await deleteVxlanDevices(ctx.exec, ctx.nodes, ctx.facts, ctx.access.commandTimeoutMs);
+  }
+  const changed = removed.some((r) => r.removed.length > 0);
+  const result: MigrationResult = {
+    ...base(ctx, label, label),
+    outcome: 'unchanged',
+    changed,
+    message: `No changes: flannel in ${ctx.install.namespace} already runs ${label} on all ${ctx.facts.api?.nodes.length ?? 0} node(s)${changed ? '; removed the leftover flannel.1' : ''}.`,
+    nodes: nodeResults(ctx, new Map()),
+    ...(target.type === 'host-gw' && leftovers.length > 0
+      ? {
+          cleanup: {
+            done: changed,
+            removed: removed.map((r) => ({
+              node: r.node,
+              devices: r.removed,
+              ...(r.error ? { error: r.error } : {}),
+            })),
+            staleMtu: staleMtuNodes(ctx.facts),
+            staleOwners: [],
+            ...(changed
+              ? {}
+              : {
+                  hint: `flannel.1 is still present on ${leftovers.map((n) => n.name).join(', ')}: \`flannelctl migrate --to host-gw --cleanup\` removes it`,
+                }),
+          },
+        }
+      : {}),
+  };
+  writeMigrationResult(result, ctx.globals, ctx.io);
+  if (removed.some((r) => r.error)) throw new ResultExit(ExitCode.failed);
+};
+
+interface Resume {
+  readonly state: MigrationState;
+  readonly backup: ConfigMapBackup;
+}
+
+interface Fresh {
+  readonly preflight: PreflightResult;
+  readonly plan: MigrationPlan;
+}
+
+export const executeMigration = async (
+  ctx: MigrationContext,
+  target: MigrationTarget,
+  how: Resume | Fresh,
+): Promise<void> => {
+  const { io } = ctx;
+  const resume = 'state' in how ? how : undefined;
+  const now = () => new Date();
+  let backup: ConfigMapBackup;
+  let backupFile: string | undefined;
+  let state: MigrationState;
+  if (resume) {
+    backup = resume.backup;
+    state = resume.state;
+    backupFile = state.backupFile;
+    io.stderr.write(`Resuming migration ${state.from} -> ${state.to} after step "${state.phase}"\n`);
+  } else {
+    const fresh = how as Fresh;
+    backup = takeBackup(ctx.install.configMap, now());
+    backupFile = writeBackupFile(backup, ctx.request.backupDir);
+    const forced = fresh.preflight.failures.map(({ code, node, peer, message }) => ({
+      code,
+      ...(node ? { node } : {}),
+      ...(peer ? { peer } : {}),
+      message,
+    }));
+    state = newState(randomBytes(6).toString('hex'), readNetConf(ctx.install.configMap), target, now(), {
+      backupFile,
+      ...(forced.length > 0 ? { forced } : {}),
+    });
+    await update(ctx, backupStep(backup, state));
+  }
+  const original = parseNetConf(backup.data[NET_CONF_KEY] ?? '', 'backup net-conf.json');
+  const from = backendLabel(original.Backend);
+  const to = targetLabel(target);
+  const desiredText = desiredNetConfText(original, target);
+  const progress = new Map<string, NodeProgress>();
+  const watch = startWatch(ctx);
+  let restartedAt = Date.now();
+  let failure: Error | undefined;
+  let converge: ConvergenceResult | undefined;
+  try {
+    await runTasks<object>(
+      [
+        {
+          title: `Change net-conf.json Backend ${from} -> ${to}`,
+          skip: () => reached(state, 'config-changed') && 'net-conf.json already changed',
+          task: async (_c, task) => {
+            state = stateAt(state, 'config-changed', now());
+            const r = await update(ctx, changeStep(backup, desiredText, state));
+            task.title = `configmap/${ctx.install.configMapName} net-conf.json Backend: ${from} -> ${to}${r.attempts > 1 ? ` (after ${r.attempts - 1} conflict(s), re-read and re-checked)` : ''}`;
+          },
+        },
+        {
+          title: `Restart daemonset ${ctx.install.namespace}/${ctx.install.daemonSet.metadata.name} (like kubectl rollout restart)`,
+          skip: () => reached(state, 'restarted') && 'restart already issued; waiting for it',
+          task: async () => {
+            restartedAt = await restart(ctx);
+            state = stateAt(state, 'restarted', now());
+            await update(ctx, phaseStep(state));
+          },
+        },
+        ...rolloutRows<object>({
+          kube: ctx.kube,
+          namespace: ctx.install.namespace,
+          daemonSet: ctx.install.daemonSet.metadata.name,
+          nodes: ctx.nodes,
+          timeoutMs: ctx.globals.timeoutMs,
+          verify: verifyContext(ctx, target.type),
+          progress,
+          restartedAt: () => restartedAt,
+        }),
+        {
+          title: `Verify every node runs ${target.type}, routes and cni0 pings between all pairs`,
+          task: async (_c, task) => {
+            converge = await verifyConvergence(verifyContext(ctx, target.type), CONVERGE_MS);
+            if (!converge.passed)
+              throw new Error(`verification failed: ${converge.failures.slice(0, 3).join('; ')}`);
+            task.title = `Converged: ${ctx.nodes.length - converge.unreachable.length} node(s) on ${target.type}, routes and pings verified${converge.unreachable.length ? `; NOT verified: ${converge.unreachable.join(', ')}` : ''}`;
+          },
+        },
+      ],
+      io,
+      { ctx: {} },
+    );
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    failure = error as Error;
+  }
+  if (failure) {
+    return executeRollback(ctx, backup, state, failure.message, backupFile, { watch, progress, converge });
+  }
+  state = stateAt(state, 'converged', now());
+  await update(ctx, phaseStep(state));
+
+  // Cleanup and the MTU report come from fresh facts (the convergence probe).
+  let removed: NodeCleanup[] = [];
+  let cleanupDone = false;
+  let hint: string | undefined;
+  const facts = converge!.facts;
+  const leftovers = facts.nodes.filter((n) =>
+    n.facts?.links?.some((l) => isFlannelVxlanDevice(l.name, l.kind)),
+  );
+  if (target.type === 'host-gw' && leftovers.length > 0) {
+    let confirmed = ctx.request.cleanup;
+    if (!confirmed && canPrompt(io, ctx.globals.yes)) {
+      const { askConfirm } = await import('../prompts.ts');
+      confirmed = await askConfirm(
+        io,
+        `Delete the leftover flannel.1 (and its neighbour/fdb entries) on ${leftovers.length} node(s)?`,
+        true,
+      );
+    }
+    if (confirmed) {
+      removed = await deleteVxlanDevices(ctx.exec, ctx.nodes, facts, ctx.access.commandTimeoutMs);
+      cleanupDone = true;
+      state = stateAt(state, 'cleaned-up', now());
+      await update(ctx, phaseStep(state));
+    } else {
+      hint = `flannel.1 is left on ${leftovers.map((n) => n.name).join(', ')}: \`flannelctl migrate --to host-gw --cleanup\` removes it`;
+    }
+  }
+  const summary = await watch?.stop();
+  const switchedAt = new Map(
+    [...progress]
+      .filter(([, p]) => p.readyAfterMs !== undefined)
+      .map(([n, p]) => [n, restartedAt + p.readyAfterMs!]),
+  );
+  const staleMtu = staleMtuNodes(facts);
+  const owners = await staleOwners(ctx.kube, staleMtu, switchedAt, ctx.install.namespace).catch(() => []);
+  const incomplete = converge!.unreachable.length > 0 || removed.some((r) => r.error);
+  const outcome: MigrationOutcome = incomplete ? 'incomplete' : 'migrated';
+  const result: MigrationResult = {
+    ...base(ctx, from, to),
+    outcome,
+    changed: true,
+    message: incomplete
+      ? `Migrated ${from} -> ${to}, but not everything could be verified or cleaned: ${[...converge!.unreachable.map((n) => `${n} unreachable over SSH`), ...removed.filter((r) => r.error).map((r) => `cleanup failed on ${r.node}`)].join(', ')}.`
+      : `Migrated ${from} -> ${to}: ${ctx.nodes.length} node(s) converted one at a time and verified (routes via peer IPs${target.type === 'host-gw' ? ', none via flannel.1' : ''}, cni0 pings between all pairs).`,
+    ...('preflight' in how
+      ? {
+          preflight: {
+            passed: how.preflight.passed,
+            forced: state.forced ?? [],
+            checks: how.preflight.checks,
+          },
+        }
+      : {}),
+    backup: { ...(backupFile ? { file: backupFile } : {}), annotation: BACKUP_ANNOTATION },
+    nodes: nodeResults(ctx, progress, converge),
+    verification: {
+      passed: converge!.passed,
+      failures: converge!.failures,
+      unreachable: converge!.unreachable,
+    },
+    ...(summary ? { connectivity: connectivityOf(summary) } : {}),
+    cleanup: {
+      done: cleanupDone,
+      removed: removed.map((r) => ({
+        node: r.node,
+        devices: r.removed,
+        ...(r.error ? { error: r.error } : {}),
+      })),
+      staleMtu,
+      staleOwners: owners,
+      ...(hint ? { hint } : {}),
+    },
+    state,
+  };
+  writeMigrationResult(result, ctx.globals, io);
+  if (incomplete)
+    throw new ResultExit(converge!.unreachable.length > 0 ? ExitCode.incomplete : ExitCode.failed);
+};
+
+/**
+ * Restores the backup byte for byte, restarts, and verifies the original backend. Automatic after a
+ * stalled rollout or a failed verification (exit 1 either way), or asked for with --rollback.
+ */
+export const executeRollback = async (
+  ctx: MigrationContext,
+  backup: ConfigMapBackup,
+  state: MigrationState | undefined,
+  reason: string,
+  backupFile?: string,
+  during?: { watch?: ConnectivityWatch; progress?: Map<string, NodeProgress>; converge?: ConvergenceResult },
+): Promise<void> => {
+  const { io } = ctx;
+  const original = parseNetConf(backup.data[NET_CONF_KEY] ?? '', 'backup net-conf.json');
+  const originalType = original.Backend.Type as TargetBackend;
+  const fromLabel = state?.to ?? backendLabel(readNetConf(ctx.install.configMap).Backend);
+  const toLabel = backendLabel(original.Backend);
+  const automatic = during !== undefined;
+  if (automatic) io.stderr.write(`Rolling back: ${reason}\n`);
+  const watch = during?.watch ?? startWatch(ctx);
+  const progress = new Map<string, NodeProgress>();
+  let restored = false;
+  let converge: ConvergenceResult | undefined;
+  let failure: Error | undefined;
+  let rolledBack: MigrationState | undefined;
+  try {
+    await runTasks<object>(
+      [
+        {
+          title: `Restore configmap/${ctx.install.configMapName} from the backup taken ${backup.takenAt}`,
+          task: async () => {
+            const now = new Date();
+            rolledBack = state
+              ? stateAt(state, 'rolled-back', now, { reason })
+              : {
+                  id: 'manual',
+                  from: fromLabel,
+                  to: toLabel,
+                  phase: 'rolled-back',
+                  startedAt: now.toISOString(),
+                  updatedAt: now.toISOString(),
+                  reason,
+                };
+            await update(ctx, restoreStep(backup, rolledBack));
+            restored = true;
+          },
+        },
+        {
+          title: `Restart daemonset ${ctx.install.namespace}/${ctx.install.daemonSet.metadata.name}`,
+          task: async () => {
+            const at = await restart(ctx);
+            for (const p of progress.values()) p.readyAfterMs = undefined;
+            void at;
+          },
+        },
+        ...(originalType === 'host-gw' || originalType === 'vxlan'
+          ? [
+              ...rolloutRows<object>({
+                kube: ctx.kube,
+                namespace: ctx.install.namespace,
+                daemonSet: ctx.install.daemonSet.metadata.name,
+                nodes: ctx.nodes,
+                timeoutMs: ctx.globals.timeoutMs,
+                verify: verifyContext(ctx, originalType),
+                progress,
+                restartedAt: () => Date.now(),
+              }),
+              {
+                title: `Verify every node runs ${originalType} again`,
+                task: async () => {
+                  converge = await verifyConvergence(verifyContext(ctx, originalType), CONVERGE_MS);
+                  if (!converge.passed)
+                    throw new Error(
+                      `verification after rollback failed: ${converge.failures.slice(0, 3).join('; ')}`,
+                    );
+                },
+              },
+            ]
+          : []),
+      ],
+      io,
+      { ctx: {} },
+    );
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    failure = error as Error;
+  }
+  const summary = await watch?.stop();
+  const verified = !failure && (converge?.passed ?? false);
+  const result: MigrationResult = {
+    ...base(ctx, fromLabel, toLabel),
+    outcome: verified ? 'rolled-back' : 'rollback-failed',
+    changed: true,
+    message: verified
+      ? `${automatic ? 'Migration failed and was rolled back' : 'Rolled back'}: ${toLabel} restored from the backup and verified on every node.`
+      : `Rollback did not complete: ${failure?.message ?? 'verification failed'}.`,
+    backup: { ...(backupFile ? { file: backupFile } : {}), annotation: BACKUP_ANNOTATION },
+    nodes: nodeResults(ctx, progress, converge),
+    ...(converge
+      ? {
+          verification: {
+            passed: converge.passed,
+            failures: converge.failures,
+            unreachable: converge.unreachable,
+          },
+        }
+      : {}),
+    ...(summary ? { connectivity: connectivityOf(summary) } : {}),
+    rollback: {
+      reason,
+      restored,
+      verified,
+      failures: converge?.failures ?? (failure ? [failure.message] : []),
+    },
+    ...(rolledBack ? { state: rolledBack } : {}),
+  };
+  writeMigrationResult(result, ctx.globals, io);
+  // A rollback the operator asked for and that verified is a success; an automatic one is not.
+  if (automatic || !verified) throw new ResultExit(ExitCode.failed);
+};

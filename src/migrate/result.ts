@@ -1,0 +1,173 @@
+// The versioned result of `flannelctl migrate` (-o json|yaml) and its text summary.
+import { stringify } from 'yaml';
+import type { GlobalOptions } from '../global-options.ts';
+import type { Io } from '../io.ts';
+import type { StaleMtuNode, StaleOwner } from './cleanup.ts';
+import type { PlannedRequest } from './requests.ts';
+import type { ForcedFailure, MigrationState } from './state.ts';
+
+export type MigrationOutcome =
+  'migrated' | 'unchanged' | 'planned' | 'rolled-back' | 'rollback-failed' | 'incomplete';
+
+export interface NodeResult {
+  readonly node: string;
+  readonly pod?: string;
+  /** Seconds from the restart until the node's new pod was Ready. */
+  readonly convertedAfterSeconds?: number;
+  readonly backendType: string | null;
+  /** verified | failed | unreachable | pending */
+  readonly verification: string;
+  readonly message?: string;
+}
+
+export interface PairLoss {
+  readonly from: string;
+  readonly to: string;
+  readonly target: string;
+  readonly sent: number;
+  readonly lost: number;
+  readonly unmeasured: number;
+}
+
+export interface MigrationResult {
+  readonly apiVersion: 'flannelctl/v1';
+  readonly kind: 'MigrationResult';
+  readonly outcome: MigrationOutcome;
+  /** Whether anything in the cluster or on a node was changed by this run. */
+  readonly changed: boolean;
+  readonly namespace: string;
+  readonly configMap: string;
+  readonly daemonSet: string;
+  readonly from: string;
+  readonly to: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationSeconds: number;
+  readonly message: string;
+  readonly preflight?: {
+    readonly passed: boolean;
+    readonly forced: readonly ForcedFailure[];
+    readonly checks: readonly string[];
+  };
+  readonly backup?: { readonly file?: string; readonly annotation: string };
+  readonly nodes: readonly NodeResult[];
+  readonly verification?: {
+    readonly passed: boolean;
+    readonly failures: readonly string[];
+    readonly unreachable: readonly string[];
+  };
+  readonly connectivity?: {
+    readonly intervalMs: number;
+    readonly rounds: number;
+    readonly sent: number;
+    readonly lost: number;
+    readonly pairs: readonly PairLoss[];
+    readonly errors: Readonly<Record<string, string>>;
+  };
+  readonly cleanup?: {
+    readonly done: boolean;
+    readonly removed: readonly {
+      readonly node: string;
+      readonly devices: readonly string[];
+      readonly error?: string;
+    }[];
+    readonly staleMtu: readonly StaleMtuNode[];
+    readonly staleOwners: readonly StaleOwner[];
+    readonly hint?: string;
+  };
+  readonly rollback?: {
+    readonly reason: string;
+    readonly restored: boolean;
+    readonly verified: boolean;
+    readonly failures: readonly string[];
+  };
+  /** Only with --dry-run: the plan and the exact requests that a real run sends. */
+  readonly plan?: {
+    readonly diff: string;
+    readonly steps: readonly string[];
+    readonly window: readonly { step: number; onTarget: number; onSource: number }[];
+    readonly estimatedSeconds: number;
+    readonly requests: readonly PlannedRequest[];
+    readonly nodeCommands: readonly string[];
+  };
+  readonly state?: MigrationState;
+}
+
+const pad = (s: string, n: number) => s.padEnd(n);
+
+export const renderResultText = (r: MigrationResult): string => {
+  const lines: string[] = [r.message, ''];
+  if (r.nodes.length > 0 && r.outcome !== 'planned') {
+    lines.push('Per node:');
+    const width = Math.max(...r.nodes.map((n) => n.node.length));
+    for (const n of r.nodes) {
+      const at = n.convertedAfterSeconds !== undefined ? `+${n.convertedAfterSeconds.toFixed(1)}s` : '-';
+      lines.push(
+        `  ${pad(n.node, width)}  ${pad(at, 7)} ${pad(n.backendType ?? '?', 8)} ${n.verification}${n.message ? `: ${n.message}` : ''}`,
+      );
+    }
+    lines.push('');
+  }
+  if (r.verification && !r.verification.passed) {
+    lines.push('Verification failed:', ...r.verification.failures.map((f) => `  ✗ ${f}`), '');
+  }
+  if (r.verification?.unreachable.length)
+    lines.push(`Not verified (node unreachable over SSH): ${r.verification.unreachable.join(', ')}`, '');
+  if (r.connectivity) {
+    const c = r.connectivity;
+    lines.push(
+      `Connectivity while rolling (cni0 ping, every ${c.intervalMs / 1000}s, ${c.rounds} rounds): ${c.lost}/${c.sent} lost`,
+    );
+    for (const p of c.pairs)
+      lines.push(
+        `  ${p.from} -> ${p.to} (${p.target}): ${p.lost}/${p.sent} lost${p.unmeasured ? `, ${p.unmeasured} round(s) not measured` : ''}`,
+      );
+    for (const [node, error] of Object.entries(c.errors)) lines.push(`  ! ${node}: ${error}`);
+    lines.push('');
+  }
+  if (r.rollback) {
+    lines.push(
+      `Rolled back: ${r.rollback.reason}`,
+      `  ConfigMap restored byte for byte: ${r.rollback.restored ? 'yes' : 'no'}; verified after rollback: ${r.rollback.verified ? 'yes' : 'no'}`,
+      ...r.rollback.failures.map((f) => `  ✗ ${f}`),
+      '',
+    );
+  }
+  if (r.cleanup) {
+    const removed = r.cleanup.removed.filter((x) => x.devices.length > 0);
+    if (r.cleanup.done)
+      lines.push(
+        `Cleanup: removed ${removed.map((x) => `${x.devices.join(',')} on ${x.node}`).join('; ') || 'nothing (no leftover device)'}`,
+      );
+    for (const x of r.cleanup.removed.filter((x) => x.error)) lines.push(`  ✗ ${x.node}: ${x.error}`);
+    if (r.cleanup.hint) lines.push(r.cleanup.hint);
+    const stale = r.cleanup.staleMtu.filter((n) => n.staleVeths.length > 0);
+    if (stale.length > 0) {
+      lines.push(`Pods still at the old MTU (veth on cni0 != FLANNEL_MTU):`);
+      for (const n of stale)
+        lines.push(
+          `  ${n.node}: ${n.staleVeths.length} veth(s) at ${[...new Set(n.staleVeths.map((v) => v.mtu))].join('/')} (new pods get ${n.mtu}); cni0 MTU ${n.cni0Mtu} stays until cni0 is recreated (empty node) or the node reboots`,
+        );
+      for (const o of r.cleanup.staleOwners)
+        lines.push(
+          `  ${o.namespace}/${o.owner} (${o.pods.length} pod(s) on ${o.nodes.join(', ')}): ${o.command}`,
+        );
+      if (r.cleanup.staleOwners.length === 0)
+        lines.push('  (the API lists no workload pod created before the switch on these nodes)');
+    }
+    lines.push('');
+  }
+  if (r.backup)
+    lines.push(`Backup: ${r.backup.file ? `${r.backup.file} and ` : ''}annotation ${r.backup.annotation}`);
+  if (r.preflight?.forced.length)
+    lines.push(
+      `Forced past: ${r.preflight.forced.map((f) => `${f.code}${f.node ? ` ${f.node}` : ''}`).join(', ')}`,
+    );
+  return `${lines.join('\n').trimEnd()}\n`;
+};
+
+export const writeMigrationResult = (result: MigrationResult, globals: GlobalOptions, io: Io): void => {
+  if (globals.output === 'json') io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else if (globals.output === 'yaml') io.stdout.write(stringify(result));
+  else io.stdout.write(renderResultText(result));
+};
