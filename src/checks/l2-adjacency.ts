@@ -16,6 +16,17 @@ const b = findingBuilder('l2-adjacency');
 export type L2Verdict =
   'adjacent' | 'routed' | 'other-interface' | 'ambiguous' | 'error' | 'unknown' | 'self';
 
+/** Every verdict, in declaration order (the Report schema's enum for `l2Matrix.cells`). */
+export const L2_VERDICTS = Object.keys({
+  adjacent: 0,
+  routed: 0,
+  'other-interface': 0,
+  ambiguous: 0,
+  error: 0,
+  unknown: 0,
+  self: 0,
+} satisfies Record<L2Verdict, 0>) as readonly L2Verdict[];
+
 export const l2Verdict = (nodeFacts: NodeFacts, uplink: string | null, peerIp: string): L2Verdict => {
   const result: RouteGetResult | undefined = nodeFacts.routeGets[peerIp];
   if (!result) return 'unknown';

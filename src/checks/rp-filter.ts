@@ -13,7 +13,7 @@
 // Otherwise the paths are symmetric: strict mode works today but breaks as soon as one of the above
 // appears (a second NIC, a VPN), hence a warning.
 import { effectiveRpFilter } from '../facts/parse/sysctl.ts';
-import type { NodeFacts } from '../facts/node-facts.ts';
+import type { NodeFacts, RpFilter } from '../facts/node-facts.ts';
 import { contains, tryParseCidr, type Cidr } from '../flannel/cidr.ts';
 import { formatRoute, formatRouteGet } from './evidence.ts';
 import { findingBuilder, sysctlRemediation } from './finding.ts';
@@ -64,6 +64,27 @@ export const asymmetryEvidence = (
   return evidence;
 };
 
+export interface RpFilterValue {
+  readonly name: string;
+  /** max(all, interface); null when unreadable. */
+  readonly effective: number | null;
+  readonly own: number | undefined;
+}
+
+/** The interfaces pod traffic arrives on (uplink, cni0, flannel.N) with their rp_filter. */
+export const rpFilterInterfaces = (nodeFacts: NodeFacts, rp: RpFilter, uplink: string): RpFilterValue[] => {
+  const ifaces = [uplink];
+  if (nodeFacts.links?.some((l) => l.name === 'cni0')) ifaces.push('cni0');
+  ifaces.push(...flannelVxlanDevices(nodeFacts));
+  return ifaces.map((name) => ({ name, effective: effectiveRpFilter(rp, name), own: rp.interfaces[name] }));
+};
+
+/** Loose mode (2) on `all` and the given strict interfaces: the remediation and `check-rpfilter --fix`. */
+export const looseRpFilterSettings = (strictInterfaces: readonly string[]): Array<[string, number]> => [
+  ['net.ipv4.conf.all.rp_filter', 2],
+  ...strictInterfaces.map((name): [string, number] => [`net.ipv4.conf.${name}.rp_filter`, 2]),
+];
+
 const MODE: Record<number, string> = { 0: 'off', 1: 'strict', 2: 'loose' };
 
 export const rpFilterCheck: Check = {
@@ -86,17 +107,15 @@ export const rpFilterCheck: Check = {
             view.name,
           ),
         ];
-      const ifaces = [uplink.name];
-      if (nodeFacts.links?.some((l) => l.name === 'cni0')) ifaces.push('cni0');
-      ifaces.push(...flannelVxlanDevices(nodeFacts));
-      const values = ifaces.map((name) => ({
-        name,
-        effective: effectiveRpFilter(rp, name),
-        own: rp.interfaces[name],
-      }));
+      const values = rpFilterInterfaces(nodeFacts, rp, uplink.name);
       const known = values.filter((v) => v.effective !== null);
       if (known.length === 0)
-        return [b.skipped(`rp_filter of ${ifaces.join(', ')} could not be read on ${view.name}`, view.name)];
+        return [
+          b.skipped(
+            `rp_filter of ${values.map((v) => v.name).join(', ')} could not be read on ${view.name}`,
+            view.name,
+          ),
+        ];
       const lines = [
         `net.ipv4.conf.all.rp_filter = ${rp.all}`,
         ...known.map(
@@ -116,10 +135,7 @@ export const rpFilterCheck: Check = {
       }
       const peerIps = views.filter((v) => v.name !== view.name && v.publicIp).map((v) => v.publicIp!);
       const asymmetry = asymmetryEvidence(nodeFacts, uplink.name, network, peerIps);
-      const settings: Array<[string, number]> = [
-        ['net.ipv4.conf.all.rp_filter', 2],
-        ...strict.map((v): [string, number] => [`net.ipv4.conf.${v.name}.rp_filter`, 2]),
-      ];
+      const settings = looseRpFilterSettings(strict.map((v) => v.name));
       const remediation = `${sysctlRemediation(settings, RP_FILTER_SYSCTL_FILE)}  # on ${view.name}`;
       const names = strict.map((v) => v.name).join(', ');
       const findings: Finding[] = [];

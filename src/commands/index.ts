@@ -3,6 +3,10 @@ import type { Io } from '../io.ts';
 import { doctorCommand } from './doctor.ts';
 import { installCommand } from './install.ts';
 import { migrateCommand } from './migrate.ts';
+import { checkRpFilterCommand } from './check-rpfilter.ts';
+import { statusCommand } from './status.ts';
+import { tuneCommand } from './tune.ts';
+import { verifyL2Command } from './verify-l2.ts';
 import { mtuProbeCommand } from './mtu-probe.ts';
 
 /** Each command module exports a factory; a command is listed here once it works. */
@@ -13,4 +17,8 @@ export const commandModules: readonly CommandFactory[] = [
   migrateCommand,
   doctorCommand,
   mtuProbeCommand,
+  verifyL2Command,
+  checkRpFilterCommand,
+  tuneCommand,
+  statusCommand,
 ];

@@ -3,8 +3,7 @@ import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { selectChecks } from '../checks/registry.ts';
-import { buildReport } from '../report/report.ts';
-import { gatherCluster } from './gather-cluster.ts';
+import { checkCluster } from './run-checks.ts';
 import { writeReport } from './output.ts';
 
 /** What must hold before a cluster switches to host-gw (`doctor --for host-gw`, migrate's gate). */
@@ -27,25 +26,23 @@ export const runDoctor = async (
     checks: flags.checks ?? (flags.for ? [...HOST_GW_PREFLIGHT_CHECKS] : undefined),
     ...(flags.skip ? { skip: flags.skip } : {}),
   });
-  const gathered = await gatherCluster({
+  const { report } = await checkCluster({
     globals,
     access,
     io,
-    logs: checks.some((c) => c.id === 'flannel-logs'),
+    checks,
+    kind: 'DoctorReport',
     ...(flags.backend ? { backend: flags.backend } : {}),
+    ...(flags.for
+      ? {
+          expectedBackend: {
+            value: flags.for,
+            source: 'flag' as const,
+            reason: `--for ${flags.for}: can every node pair use ${flags.for}?`,
+          },
+        }
+      : {}),
   });
-  await gathered.exec.close();
-  const facts = flags.for
-    ? {
-        ...gathered.facts,
-        expectedBackend: {
-          value: flags.for,
-          source: 'flag' as const,
-          reason: `--for ${flags.for}: can every node pair use ${flags.for}?`,
-        },
-      }
-    : gathered.facts;
-  const report = buildReport(facts, checks, { kind: 'DoctorReport' });
   writeReport(report, globals, io, {
     failOn: flags.failOn,
     ...(flags.junitFile ? { junitFile: flags.junitFile } : {}),

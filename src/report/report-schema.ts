@@ -1,5 +1,6 @@
 // JSON Schema (draft 2020-12) of the flannelctl/v1 Report, for CI consumers of `-o json`. Kept next to
 // the type; test/unit/report-schema.test.ts validates generated reports against it.
+import { L2_VERDICTS } from '../checks/l2-adjacency.ts';
 import { SEVERITIES } from '../checks/types.ts';
 import { REPORT_API_VERSION, REPORT_KINDS } from './report.ts';
 
@@ -97,6 +98,56 @@ export const REPORT_SCHEMA = {
           message: str,
           evidence: { type: 'array', items: str },
           remediation: str,
+        },
+      },
+    },
+    l2Matrix: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['nodes', 'peers', 'cells', 'counts', 'segments'],
+      properties: {
+        nodes: { type: 'array', items: str },
+        peers: { type: 'array', items: str },
+        cells: { type: 'array', items: { type: 'array', items: { enum: [...L2_VERDICTS] } } },
+        counts: {
+          type: 'object',
+          additionalProperties: false,
+          required: [...L2_VERDICTS],
+          properties: Object.fromEntries(L2_VERDICTS.map((v) => [v, count])),
+        },
+        segments: { type: 'array', items: { type: 'array', items: str } },
+      },
+    },
+    nodeStatus: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: [
+          'name',
+          'podCIDR',
+          'publicIp',
+          'backend',
+          'peerRoutes',
+          'peers',
+          'flannelPod',
+          'reachability',
+        ],
+        properties: {
+          name: str,
+          podCIDR: nullableStr,
+          publicIp: nullableStr,
+          backend: nullableStr,
+          peerRoutes: { type: ['integer', 'null'], minimum: 0 },
+          peers: count,
+          flannelPod: {
+            type: ['object', 'null'],
+            additionalProperties: false,
+            required: ['name', 'ready', 'phase', 'restarts'],
+            properties: { name: str, ready: { type: 'boolean' }, phase: nullableStr, restarts: count },
+          },
+          reachability: { enum: ['reachable', 'unreachable', 'not-probed'] },
+          issue: str,
         },
       },
     },

@@ -3,6 +3,8 @@
 // exitCodeFor maps it to the process exit code.
 import type { ClusterFacts, ExpectedBackend } from '../facts/cluster-facts.ts';
 import { nodeViews } from '../checks/topology.ts';
+import type { L2Matrix } from '../checks/l2-adjacency.ts';
+import type { NodeStatus } from '../diagnose/node-status.ts';
 import {
   SEVERITIES,
   worstSeverity,
@@ -65,6 +67,10 @@ export interface Report {
   /** Every node known from the API or the probe set; API-only nodes count as reachable (not probed by choice). */
   readonly nodes: readonly ReportNode[];
   readonly findings: readonly Finding[];
+  /** verify-l2: the node×node verdicts and the L2 segments. */
+  readonly l2Matrix?: L2Matrix;
+  /** status: one row per node. */
+  readonly nodeStatus?: readonly NodeStatus[];
 }
 
 export interface BuildReportOptions {

@@ -84,6 +84,8 @@ export const createBareNode = (hostname: string, rpFilter = 0): VirtualNode => {
   for (const [table, fields] of SNMP_TABLES) {
     node.snmp.set(table, new Map(fields.split(' ').map((f) => [f, SNMP_DEFAULTS[`${table}.${f}`] ?? 0])));
   }
+  // Drop-ins written by `check-rpfilter --fix` and `tune --apply` go here, as on every systemd distribution.
+  node.dirs.add('/etc/sysctl.d');
   node.addLink({ name: 'lo', kind: 'loopback' });
   node.addrAdd('lo', '127.0.0.1/8', 'host');
   node.addresses.push({ dev: 'lo', family: 'inet6', local: '::1', prefixLen: 128, scope: 'host' });

@@ -16,6 +16,7 @@ import {
 } from './commands/files.ts';
 import { ipCommand, out } from './commands/ip.ts';
 import { pingCommand } from './commands/ping.ts';
+import { printfCommand } from './commands/printf.ts';
 import type { VirtualNode } from './model.ts';
 import { renderSysctlGrep, type Output } from './render/proc.ts';
 
@@ -33,6 +34,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   sysctl: { run: sysctlCommand },
   cat: { run: catCommand },
   ping: { run: pingCommand },
+  printf: { run: printfCommand },
   iptables: { run: iptablesCommand, installed: (n) => n.iptablesVersion !== null },
   nft: {
     run: (n) => out((n.nftTables ?? []).map((t) => `table ${t}\n`).join('')),
@@ -136,6 +138,24 @@ const answerProbe = (node: VirtualNode, script: string, nonce: string): Output =
   return { stdout, stderr: '', code: 0 };
 };
 
+/** `command > /abs/path` at the end of a line, outside quotes; undefined for anything else. */
+const stdoutRedirect = (line: string): { command: string; path: string } | undefined => {
+  const m = /^(.*\S)\s+>\s*(\/[^\s'"]+)$/.exec(line);
+  if (!m || (m[1]!.match(/'/g) ?? []).length % 2 !== 0) return undefined;
+  return { command: m[1]!, path: m[2]! };
+};
+
+/** What `>` does: the file gets the command's stdout, created or truncated; its directory must exist. */
+const writeStdout = (node: VirtualNode, r: Output, path: string, line: number): Output => {
+  const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+  if (!isDir(node, dir) || isDir(node, path)) {
+    const why = isDir(node, path) ? 'Is a directory' : 'Directory nonexistent';
+    return { stdout: '', stderr: `sh: ${line}: cannot create ${path}: ${why}\n`, code: 2 };
+  }
+  node.files.set(path, r.stdout);
+  return { ...r, stdout: '' };
+};
+
 /** Runs a script as `sh -s` would on this node. */
 export const runScript = (node: VirtualNode, script: string): Output => {
   const probe = recogniseProbe(script);
@@ -146,12 +166,14 @@ export const runScript = (node: VirtualNode, script: string): Output => {
   for (const [i, raw] of script.split('\n').entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const argv = words(line);
+    const redirect = stdoutRedirect(line);
+    const argv = words(redirect?.command ?? line);
     if (argv[0] === 'exit') {
       const n = argv[1] === undefined ? code : Number(argv[1]);
       return { stdout, stderr, code: Number.isInteger(n) ? n & 255 : 2 };
     }
-    const r = runCommand(node, argv, i + 1);
+    const run = runCommand(node, argv, i + 1);
+    const r = redirect ? writeStdout(node, run, redirect.path, i + 1) : run;
     stdout += r.stdout;
     stderr += r.stderr;
     code = r.code;
