@@ -85,6 +85,12 @@ test('virtual nodes: vxlan state, then a rollout restart to host-gw', async (t) 
     () => route(n1, '10.244.2.0/24')?.gateway === '192.168.77.12',
     'node-1 route to node-2 via eth0',
   );
+  // Peers learn about each other through a watch over HTTP: an event can still be in flight when the
+  // agents look idle, so wait for the state rather than for idleness.
+  await eventually(
+    () => route(n2, '10.244.1.0/24')?.gateway === '192.168.77.11' && route(n1, '10.244.4.0/24') === undefined,
+    'node-2 routes to node-1 via eth0; node-1 dropped its stale route to node-4',
+  );
   await sim.agents.idle();
   assert.equal(route(n1, '10.244.2.0/24')?.dev, 'eth0');
   assert.equal(route(n2, '10.244.1.0/24')?.gateway, '192.168.77.11');
