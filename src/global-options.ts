@@ -30,8 +30,7 @@ export const addGlobalOptions = (program: Command): Command =>
     )
     .option(
       '-y, --yes',
-      'never prompt; assume yes to confirmations (also implied by CI=true or no TTY)',
-      false,
+      'answer yes to confirmations; without a terminal or with CI=true nothing is asked (node changes such as --fix then need --yes)',
     )
     .option('--timeout <duration>', 'how long to wait for the cluster (e.g. 90s, 5m)', '5m')
     .option('--no-color', 'disable colour (also NO_COLOR)')

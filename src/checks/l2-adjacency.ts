@@ -101,7 +101,7 @@ export const l2AdjacencyCheck: Check = {
                     : `${view.name} reaches ${peer.name} (${ip}) through router ${gw}: not L2-adjacent, so host-gw would not work for this pair`,
                   ...(hostGw
                     ? {
-                        remediation: `flannelctl migrate --backend vxlan  # with net-conf.json ${VXLAN_DR}, or put both nodes on one L2 segment`,
+                        remediation: `flannelctl migrate --to vxlan --direct-routing  # net-conf.json ${VXLAN_DR}; or put both nodes on one L2 segment`,
                       }
                     : {}),
                 }),
