@@ -138,6 +138,10 @@ export const flannelLogsCheck: Check = {
     if (!facts.api) return [b.skipped('no Kubernetes API facts (running from an inventory only)')];
     if (!flannel || flannel.pods.length === 0) return [b.skipped('no flanneld pods to read logs from')];
     const ns = flannelNamespace(facts);
+    // "Ignoring non-host-gw subnet" lines stay in the log after a rollout has finished; they only
+    // matter while nodes still disagree on the backend.
+    const backends = new Set(facts.api.nodes.map((n) => n.flannel.backendType));
+    const settled = backends.size === 1 && !backends.has(null) ? [...backends][0] : undefined;
     const findings: Finding[] = [];
     for (const pod of flannel.pods) {
       const node = pod.node ?? pod.name;
@@ -149,14 +153,17 @@ export const flannelLogsCheck: Check = {
       for (const sig of LOG_SIGNATURES) {
         const hits = pod.logLines.filter((l) => sig.pattern.test(l));
         if (hits.length === 0) continue;
-        const fix = sig.fix.replaceAll('{node}', node).replaceAll('{ns}', ns);
+        const past = sig.id === 'mixed-backends' && settled !== undefined;
+        const fix = past ? '' : sig.fix.replaceAll('{node}', node).replaceAll('{ns}', ns);
         findings.push(
-          b(sig.id, sig.severity, {
+          b(sig.id, past ? 'info' : sig.severity, {
             node,
             message: `${pod.name} logged ${hits.length} × "${sig.pattern.source
               .replace(/\\/g, '')
               .replace(/\s*\.\*\s*/g, ' … ')
-              .replace(/\|/g, '" or "')}": ${sig.explanation}`,
+              .replace(/\|/g, '" or "')}": ${
+              past ? `seen while a rollout was under way; every node now runs ${settled}` : sig.explanation
+            }`,
             evidence: [
               ...hits.slice(-MAX_EVIDENCE),
               ...(hits.length > MAX_EVIDENCE

@@ -125,11 +125,30 @@ describe('flannel-logs check', () => {
     assert.deepEqual(problems(findings), [
       'fail flannel-logs/route-network-unreachable node-1',
       'fail flannel-logs/br-netfilter-missing node-2',
-      'warn flannel-logs/mixed-backends node-3',
+      'info flannel-logs/mixed-backends node-3',
       'info flannel-logs/route-replaced node-3',
     ]);
+    assert.match(findings[2]!.message, /every node now runs host-gw/);
     assert.match(findings[1]!.remediation!, /modprobe br_netfilter .* # on node-2$/);
     assert.match(findings[0]!.evidence[0]!, /network is unreachable$/);
+  });
+
+  it('warns about mixed backends only while the nodes still disagree', () => {
+    const facts = logsFor({ 'node-3': 'I1126 hostgw.go:90] Ignoring non-host-gw subnet: type=vxlan\n' });
+    const mixed = {
+      ...facts,
+      api: {
+        ...facts.api!,
+        nodes: facts.api!.nodes.map((n) =>
+          n.name === 'node-2' ? { ...n, flannel: { ...n.flannel, backendType: 'vxlan' } } : n,
+        ),
+      },
+    };
+    assert.deepEqual(problems(flannelLogsCheck.evaluate(mixed)), ['warn flannel-logs/mixed-backends node-3']);
+    assert.match(
+      flannelLogsCheck.evaluate(mixed).find((f) => f.node === 'node-3')!.remediation!,
+      /rollout status/,
+    );
   });
 
   it('recognises each documented signature', () => {
