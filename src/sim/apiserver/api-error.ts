@@ -95,13 +95,15 @@ export const forbidden = (
   user: string,
   name: string | undefined,
   namespace: string | undefined,
+  subresource?: string,
 ): ApiError => {
   const subject = name ? `${qualifiedResource(t)} "${name}"` : qualifiedResource(t);
   const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
+  const resource = subresource ? `${t.resource}/${subresource}` : t.resource;
   return new ApiError(
     403,
     'Forbidden',
-    `${subject} is forbidden: User "${user}" cannot ${verb} resource "${t.resource}" in API group "${t.group}" ${scope}`,
+    `${subject} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${t.group}" ${scope}`,
     details(t, name),
   );
 };

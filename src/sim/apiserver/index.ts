@@ -5,4 +5,6 @@ export type { FailureFault, ForbiddenRule, LatencyFault, RequestMatch } from './
 export type { RequestRecord } from './request-log.ts';
 export type { ContainerExit, PodHook, PodStarted } from './kubelet.ts';
 export type { KubeconfigOptions } from './kubeconfig.ts';
+export type { PolicyRule, SimUser, UserInfo } from './authorizer.ts';
+export { serviceAccountUser } from './authorizer.ts';
 export { isPodReady } from './daemonset-controller.ts';

@@ -7,6 +7,8 @@ export interface KubeconfigOptions {
   readonly context?: string;
   readonly namespace?: string;
   readonly user?: string;
+  /** Another user's bearer token (see ApiServer.addUser); the admin token by default. */
+  readonly token?: string;
 }
 
 export const kubeconfigYaml = (url: string, token: string, o: KubeconfigOptions = {}): string => {

@@ -7,6 +7,8 @@ export interface RequestRecord {
   readonly query: string;
   readonly contentType: string | undefined;
   readonly userAgent: string | undefined;
+  /** The authenticated user's name; unset when authentication failed. */
+  user?: string;
   /** Set when the response is sent; watches record 200 when they start. */
   status: number;
   /** Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection; undefined for discovery. */

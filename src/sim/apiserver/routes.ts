@@ -3,11 +3,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../cluster-seed.ts';
 import { ApiError, badRequest, forbidden, methodNotAllowed } from './api-error.ts';
+import type { Authorizer, ResourceAttributes as RbacAttributes } from './authorizer.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.ts';
 import type { Faults } from './faults.ts';
 import type { PodLogs } from './pod-logs.ts';
 import type { Registry } from './registry.ts';
 import { parseJson } from './registry.ts';
+import { checkNoEscalation } from './rbac-escalation.ts';
 import type { RequestLog, RequestRecord } from './request-log.ts';
 import type { ResourceType } from './resources.ts';
 import { findResource, groupVersion } from './resources.ts';
@@ -17,6 +19,7 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { Store } from './store.ts';
 import type { IncludeObject } from './table.ts';
 import { toTable, wantsTable } from './table.ts';
+import type { Identity, Users } from './users.ts';
 import { serveWatch } from './watch.ts';
 
 export interface HandlerContext {
@@ -25,8 +28,9 @@ export interface HandlerContext {
   readonly faults: Faults;
   readonly log: RequestLog;
   readonly podLogs: PodLogs;
-  readonly token: string;
-  readonly user: string;
+  /** Bearer tokens → users; the admin token is allowed everything. */
+  readonly users: Users;
+  readonly authorizer: Authorizer;
   serverAddress(): string;
   /** Open watch responses, ended when the server closes. */
   readonly watches: Set<ServerResponse>;
@@ -149,9 +153,9 @@ export const createHandler =
         method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req) : Buffer.alloc(0);
       const delay = ctx.faults.latencyFor({ method, path });
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const auth = req.headers.authorization;
-      if (auth !== undefined && auth !== `Bearer ${ctx.token}`)
-        throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      const identity = ctx.users.authenticate(req.headers.authorization);
+      if (!identity) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      record.user = identity.name;
       const injected = ctx.faults.takeFailure({ method, path });
       if (injected) throw injected;
       if (!route && path.startsWith('/openapi/v3/')) {
@@ -167,7 +171,7 @@ export const createHandler =
         return;
       }
       if (!route) return respond(200, discovery(ctx, method, path));
-      await serveResource(ctx, req, res, route, record, raw, respond);
+      await serveResource(ctx, req, res, route, record, raw, respond, identity);
     } catch (error) {
       const apiError =
         error instanceof ApiError
@@ -214,6 +218,7 @@ const serveResource = async (
   record: RequestRecord,
   raw: Buffer,
   respond: (status: number, body: unknown) => void,
+  identity: Identity,
 ): Promise<void> => {
   const { type: t, namespace, name, subresource } = route;
   const protobuf = record.contentType === PROTOBUF;
@@ -229,8 +234,23 @@ const serveResource = async (
   const verb = record.verb!;
   if (!t.verbs.includes(verb) && !(subresource && ['get', 'update', 'patch'].includes(verb)))
     throw methodNotAllowed();
-  if (ctx.faults.isForbidden(verb, record.resource!, namespace))
-    throw forbidden(t, verb, ctx.user, name, namespace);
+  // RequestInfo puts a namespace's own name in the namespace attribute, so a RoleBinding can grant it.
+  const attrs: RbacAttributes = {
+    verb,
+    group: t.group,
+    resource: t.resource,
+    ...(subresource ? { subresource } : {}),
+    ...(namespace !== undefined
+      ? { namespace }
+      : t.resource === 'namespaces' && name
+        ? { namespace: name }
+        : {}),
+    ...(name !== undefined ? { name } : {}),
+  };
+  const allowed = (a: RbacAttributes) => identity.admin || ctx.authorizer.authorize(identity, a);
+  const deny = (a: RbacAttributes) => forbidden(t, a.verb, identity.name, name, a.namespace, subresource);
+  if (!allowed(attrs)) throw deny(attrs);
+  if (ctx.faults.isForbidden(verb, record.resource!, namespace)) throw deny(attrs);
   const dryRunParam = q.get('dryRun');
   if (dryRunParam !== null && dryRunParam !== 'All')
     throw badRequest(`Invalid value: "${dryRunParam}": supported values: "All"`);
@@ -241,13 +261,14 @@ const serveResource = async (
   if (t.virtual) {
     if (verb !== 'create') throw methodNotAllowed();
     const review = protobuf ? decodeSelfSubjectAccessReview(raw) : (parseJson(body) as KubeObject);
-    return respond(201, accessReview(ctx, review));
+    return respond(201, accessReview(ctx, review, identity));
   }
   const selectors = () => ({
     labelSelector: parseLabelSelector(q.get('labelSelector')),
     fieldSelector: parseFieldSelector(q.get('fieldSelector'), t.resource, t.kind),
   });
   const table = wantsTable(req.headers.accept);
+  const escalationChecked = !identity.admin && t.group === 'rbac.authorization.k8s.io';
   const include = (q.get('includeObject') as IncludeObject | null) ?? 'Metadata';
 
   switch (verb) {
@@ -297,22 +318,37 @@ const serveResource = async (
       );
       return;
     }
-    case 'create':
-      return respond(201, ctx.registry.create(t, namespace, parseJson(body) as KubeObject, writeOptions));
-    case 'update':
-      return respond(
-        200,
-        ctx.registry.update(t, namespace, name!, parseJson(body) as KubeObject, writeOptions),
-      );
+    case 'create': {
+      const obj = parseJson(body) as KubeObject;
+      if (escalationChecked) checkNoEscalation(ctx.authorizer, identity, t, namespace, obj);
+      return respond(201, ctx.registry.create(t, namespace, obj, writeOptions));
+    }
+    case 'update': {
+      const obj = parseJson(body) as KubeObject;
+      if (escalationChecked) checkNoEscalation(ctx.authorizer, identity, t, namespace, obj);
+      return respond(200, ctx.registry.update(t, namespace, name!, obj, writeOptions));
+    }
     case 'patch': {
       const contentType = req.headers['content-type']?.split(';')[0]?.trim() ?? '';
       const existed = ctx.store.get(t, t.namespaced ? namespace : undefined, name!) !== undefined;
+      // A server-side apply that creates the object is also authorized as `create` of that name
+      // (apiserver handlers/patch.go, createAuthorizerAttributes).
+      const creates = !existed && contentType === 'application/apply-patch+yaml';
+      if (creates && !allowed({ ...attrs, verb: 'create' })) throw deny({ ...attrs, verb: 'create' });
       const force = q.get('force');
-      const obj = ctx.registry.patch(t, namespace, name!, contentType, body, {
+      const patchOptions = {
         ...writeOptions,
         manager: q.get('fieldManager') ?? (contentType === 'application/apply-patch+yaml' ? '' : manager),
         ...(force !== null ? { force: force === 'true' } : {}),
-      });
+      };
+      if (escalationChecked) {
+        const result = ctx.registry.patch(t, namespace, name!, contentType, body, {
+          ...patchOptions,
+          dryRun: true,
+        });
+        checkNoEscalation(ctx.authorizer, identity, t, namespace, result);
+      }
+      const obj = ctx.registry.patch(t, namespace, name!, contentType, body, patchOptions);
       return respond(existed ? 200 : 201, obj);
     }
     case 'delete':
@@ -346,8 +382,8 @@ interface ResourceAttributes {
   name?: string;
 }
 
-/** Everything is allowed except what a Forbidden fault denies, so `auth can-i` matches the 403s. */
-const accessReview = (ctx: HandlerContext, review: KubeObject): KubeObject => {
+/** The caller's RBAC (the admin holds everything) minus what a Forbidden fault denies, so `auth can-i` matches the 403s. */
+const accessReview = (ctx: HandlerContext, review: KubeObject, identity: Identity): KubeObject => {
   const spec = (review.spec ?? {}) as {
     resourceAttributes?: ResourceAttributes;
     nonResourceAttributes?: unknown;
@@ -358,7 +394,17 @@ const accessReview = (ctx: HandlerContext, review: KubeObject): KubeObject => {
     const resource = attrs.subresource
       ? `${attrs.resource ?? ''}/${attrs.subresource}`
       : (attrs.resource ?? '');
-    allowed = !ctx.faults.isForbidden(attrs.verb ?? '', resource, attrs.namespace || undefined);
+    allowed =
+      !ctx.faults.isForbidden(attrs.verb ?? '', resource, attrs.namespace || undefined) &&
+      (identity.admin ||
+        ctx.authorizer.authorize(identity, {
+          verb: attrs.verb ?? '',
+          group: attrs.group ?? '',
+          resource: attrs.resource ?? '',
+          ...(attrs.subresource ? { subresource: attrs.subresource } : {}),
+          ...(attrs.namespace ? { namespace: attrs.namespace } : {}),
+          ...(attrs.name ? { name: attrs.name } : {}),
+        }));
   }
   return {
     kind: 'SelfSubjectAccessReview',

@@ -4,6 +4,8 @@ import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClusterSeed, KubeObject, SeedNode } from '../cluster-seed.ts';
+import type { SimUser } from './authorizer.ts';
+import { Authorizer } from './authorizer.ts';
 import { DaemonSetController } from './daemonset-controller.ts';
 import { Faults } from './faults.ts';
 import type { KubeconfigOptions } from './kubeconfig.ts';
@@ -20,6 +22,7 @@ import { startNamespaceController } from './namespace-controller.ts';
 import { nodeObject, seedCluster } from './seed.ts';
 import { parseLabelSelector } from './selectors.ts';
 import { Store } from './store.ts';
+import { Users } from './users.ts';
 
 export interface ApiServerOptions {
   readonly seed?: ClusterSeed;
@@ -27,8 +30,10 @@ export interface ApiServerOptions {
   readonly port?: number;
   /** Bearer token clients must present when they send one; 'flannelctl-sim-token' by default. */
   readonly token?: string;
-  /** The user named in Forbidden messages. */
+  /** The admin token's user, named in Forbidden messages; 'kubernetes-admin' by default. */
   readonly user?: string;
+  /** More users by token, e.g. serviceAccountUser('ci', 'flannelctl', token); RBAC objects decide what they may do. */
+  readonly users?: readonly SimUser[];
   /** How long a started pod takes to become Ready; 100 ms by default. */
   readonly readyDelayMs?: number;
   /** Changes kept for watches to resume from; older resourceVersions get 410 Expired. 50,000 by default. */
@@ -43,6 +48,8 @@ export interface ApiServer {
   readonly faults: Faults;
   /** Every request served, in order. */
   readonly requests: RequestLog;
+  /** Authenticates `user.token` as that user from now on; its requests are authorized by RBAC. */
+  addUser(user: SimUser): void;
   /** Runs when a pod bound to a node starts; a returned promise holds readiness, a rejection denies it. */
   onPodStarted(hook: PodHook): () => void;
   onPodDeleted(hook: PodHook): () => void;
@@ -69,6 +76,8 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
   const requests = new RequestLog();
   const podLogs = new PodLogs();
   const token = options.token ?? 'flannelctl-sim-token';
+  const users = new Users(token, options.user ?? 'kubernetes-admin');
+  for (const u of options.users ?? []) users.add(u);
   const watches = new Set<ServerResponse>();
   const kubelet = new Kubelet(store, registry, {
     readyDelayMs: options.readyDelayMs ?? 100,
@@ -86,8 +95,8 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
     faults,
     log: requests,
     podLogs,
-    token,
-    user: options.user ?? 'kubernetes-admin',
+    users,
+    authorizer: new Authorizer(store),
     serverAddress: () => address,
     watches,
   });
@@ -116,6 +125,7 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
     registry,
     faults,
     requests,
+    addUser: (user) => users.add(user),
     onPodStarted: (hook) => {
       kubelet.startedHooks.add(hook);
       return () => kubelet.startedHooks.delete(hook);
@@ -147,8 +157,8 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
     },
     addNode: (node) => registry.create(NODES, undefined, nodeObject(node), { manager: 'kubelet' }),
     removeNode: (name) => void registry.delete(NODES, undefined, name),
-    kubeconfig: (o) => kubeconfigYaml(url, token, o),
-    writeKubeconfig: (path, o) => writeKubeconfig(path, url, token, o),
+    kubeconfig: (o) => kubeconfigYaml(url, o?.token ?? token, o),
+    writeKubeconfig: (path, o) => writeKubeconfig(path, url, o?.token ?? token, o),
     close: async () => {
       if (closed) return;
       closed = true;
