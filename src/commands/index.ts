@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Io } from '../io.ts';
+import { demoCommand } from './demo.ts';
 import { doctorCommand } from './doctor.ts';
 import { installCommand } from './install.ts';
 import { migrateCommand } from './migrate.ts';
@@ -21,4 +22,5 @@ export const commandModules: readonly CommandFactory[] = [
   checkRpFilterCommand,
   tuneCommand,
   statusCommand,
+  demoCommand,
 ];

@@ -1,0 +1,171 @@
+// The cluster the demo runs on: virtual nodes in this process (default), or real network namespaces
+// with OpenSSH per node (--lab, root). Both are driven by the flannel agent emulator and reached
+// through the same flags a real cluster needs.
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SimulatedFlannel } from '../sim/flannel-agent/seed.ts';
+
+export type DemoBackend = 'vxlan' | 'host-gw';
+
+export interface DemoCluster {
+  readonly kind: 'virtual' | 'lab';
+  readonly nodeNames: readonly string[];
+  /** The node injectFaults() takes a pod route away from. */
+  readonly lostRouteNode: string;
+  /** Flags that point any flannelctl command at this cluster. */
+  cliArgs(): string[];
+  /** Two realistic faults: strict rp_filter on an asymmetric node, and a pod route lost on another. */
+  injectFaults(): Promise<string[]>;
+  /**
+   * What doctor's fix line for a lost vxlan route says: delete the node's flannel pod so the DaemonSet
+   * starts a new one, which programs every route again. Returns the equivalent kubectl command.
+   */
+  restartFlannelOn(node: string): Promise<string>;
+  /** Writes kubeconfig, inventory.yaml, id_ed25519, known_hosts (and ssh_config) into dir. */
+  writeAccessFiles(dir: string): string[];
+  close(): Promise<void>;
+}
+
+export const startDemoCluster = async (options: {
+  nodes: number;
+  backend: DemoBackend;
+  lab: boolean;
+}): Promise<DemoCluster> => (options.lab ? startLabDemo(options) : startVirtualDemo(options));
+
+const startVirtualDemo = async (options: { nodes: number; backend: DemoBackend }): Promise<DemoCluster> => {
+  const { startVirtualCluster } = await import('../sim/virtual-cluster.ts');
+  // flanneld re-adds a lost host-gw route every 10 s; the demo keeps that pace, so a fault stays visible.
+  const cluster = await startVirtualCluster({
+    nodes: options.nodes,
+    backend: options.backend,
+    routeCheckIntervalMs: 10_000,
+  });
+  const names = cluster.fleet.nodes.map((n) => n.hostname);
+  return {
+    kind: 'virtual',
+    nodeNames: names,
+    lostRouteNode: names[1]!,
+    cliArgs: () => cluster.cliArgs(),
+    injectFaults: async () => {
+      const [, second, third] = names;
+      const asymmetric = cluster.node(third!);
+      // A second uplink with its own default route makes the node's paths asymmetric.
+      asymmetric.addLink({ name: 'eth1', kind: 'veth', peerIndex: 1001, peerNetnsId: 0 });
+      asymmetric.addrAdd('eth1', '10.99.0.13/24');
+      asymmetric.routeAdd({ dst: 'default', gateway: '10.99.0.1', dev: 'eth1', metric: 200 });
+      for (const key of ['all', 'default', 'eth0', 'eth1', 'cni0', 'flannel.1']) {
+        asymmetric.setSysctl(`net/ipv4/conf/${key}/rp_filter`, '1');
+      }
+      const lost = cluster.node(second!);
+      const victim = cluster.fleet.nodes.find((n) => n.hostname === names.at(-1))!;
+      const podCidr = victim.routes.find((r) => r.dev === 'cni0' && r.family === 'inet')?.dst;
+      if (podCidr) lost.routeDel({ dst: podCidr });
+      return [
+        `${third}: rp_filter strict (1) with a second uplink eth1 and its own default route`,
+        `${second}: its route to ${names.at(-1)}'s pods (${podCidr}) was deleted behind flannel's back`,
+      ];
+    },
+    restartFlannelOn: (node) => restartFlannelPod(cluster.flannel, node),
+    writeAccessFiles: (dir) => {
+      const files = {
+        kubeconfig: cluster.kubeconfig,
+        'inventory.yaml': cluster.inventoryFile,
+        id_ed25519: cluster.fleet.identityFile,
+        known_hosts: cluster.fleet.knownHostsFile,
+      };
+      return copyAll(files, dir);
+    },
+    close: () => cluster.close(),
+  };
+};
+
+const startLabDemo = async (options: { nodes: number; backend: DemoBackend }): Promise<DemoCluster> => {
+  const { createLab } = await import('../lab/lab.ts');
+  const { startSimulatedFlannel } = await import('../sim/flannel-agent/seed.ts');
+  const { injectDeletedRoute, injectStrictRpFilterAsymmetric } = await import('../lab/faults.ts');
+  const lab = await createLab({ nodes: options.nodes, podsPerNode: 1 });
+  let flannel;
+  try {
+    flannel = await startSimulatedFlannel({ lab, backend: options.backend, routeCheckIntervalMs: 10_000 });
+  } catch (error) {
+    await lab.destroy();
+    throw error;
+  }
+  const sshConfig = join(lab.dir, 'ssh_config');
+  writeFileSync(sshConfig, '# empty: the lab needs no ssh config\n');
+  const ssh = lab.ssh!;
+  const inventory = join(lab.dir, 'inventory.yaml');
+  writeFileSync(
+    inventory,
+    `nodes:\n${lab.nodes.map((n) => `  - name: ${n.name}\n    address: ${n.address}\n    podCIDR: ${n.podCidr}\n    ssh: { user: root }\n`).join('')}`,
+  );
+  const args = [
+    '--kubeconfig',
+    flannel.kubeconfig,
+    '--ssh-user',
+    'root',
+    '--ssh-key',
+    ssh.identityFile,
+    '--ssh-known-hosts',
+    ssh.knownHostsFile,
+    '--ssh-config',
+    sshConfig,
+  ];
+  return {
+    kind: 'lab',
+    nodeNames: lab.nodes.map((n) => n.name),
+    lostRouteNode: lab.nodes[1]!.name,
+    cliArgs: () => args,
+    injectFaults: async () => {
+      const [first, second, third] = lab.nodes;
+      const last = lab.nodes.at(-1)!;
+      await injectStrictRpFilterAsymmetric(lab, third!, first!);
+      await injectDeletedRoute(second!, last.podCidr);
+      return [
+        `${third!.name}: rp_filter strict with a second NIC carrying the route back to ${first!.name}'s pods`,
+        `${second!.name}: its route to ${last.name}'s pods (${last.podCidr}) was deleted behind flannel's back`,
+      ];
+    },
+    restartFlannelOn: (node) => restartFlannelPod(flannel, node),
+    writeAccessFiles: (dir) =>
+      copyAll(
+        {
+          kubeconfig: flannel.kubeconfig,
+          'inventory.yaml': inventory,
+          id_ed25519: ssh.identityFile,
+          known_hosts: ssh.knownHostsFile,
+        },
+        dir,
+      ),
+    close: async () => {
+      await flannel.close();
+      await lab.destroy();
+    },
+  };
+};
+
+/** Deletes the node's flannel pod through the API, as kubectl would, and waits for its replacement. */
+const restartFlannelPod = async (flannel: SimulatedFlannel, node: string): Promise<string> => {
+  const { waitForFlannelReady } = await import('../sim/flannel-agent/seed.ts');
+  const pod = flannel.api
+    .list('pods', flannel.namespace, 'app=flannel')
+    .find((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === node);
+  const name = pod?.metadata?.name;
+  if (!name) throw new Error(`no flannel pod on ${node}`);
+  const response = await fetch(`${flannel.api.url}/api/v1/namespaces/${flannel.namespace}/pods/${name}`, {
+    method: 'DELETE',
+    headers: { Authorization: `Bearer ${flannel.api.token}` },
+  });
+  if (!response.ok) throw new Error(`deleting pod ${name}: HTTP ${response.status}`);
+  await waitForFlannelReady(flannel.api, flannel.agents, [node], flannel.namespace);
+  return `kubectl -n ${flannel.namespace} delete pod ${name}`;
+};
+
+const copyAll = (files: Record<string, string>, dir: string): string[] =>
+  Object.entries(files).map(([name, from]) => {
+    const to = join(dir, name);
+    copyFileSync(from, to);
+    // ssh refuses a private key others can read.
+    chmodSync(to, name === 'id_ed25519' ? 0o600 : 0o644);
+    return to;
+  });

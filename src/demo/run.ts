@@ -1,0 +1,142 @@
+// `flannelctl demo`: the whole tool on a simulated cluster, as a user would run it, step by step.
+// Each step is the real command (same flags, same output) pointed at the demo cluster.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DemoFlags } from '../commands/demo.ts';
+import { OperationError, UsageError } from '../errors.ts';
+import type { GlobalOptions } from '../global-options.ts';
+import { canPrompt, type Io } from '../io.ts';
+import { startDemoCluster, type DemoBackend, type DemoCluster } from './demo-cluster.ts';
+
+interface Step {
+  readonly title: string;
+  readonly why: string;
+  /** A flannelctl command line, or an action the demo performs itself (like kubectl would). */
+  readonly args?: string[];
+  readonly action?: () => Promise<string>;
+  /** Exit codes that tell the story as expected. */
+  readonly expect: readonly number[];
+}
+
+export const runDemo = async (
+  flags: DemoFlags,
+  globals: GlobalOptions,
+  io: Io,
+  signal?: AbortSignal,
+): Promise<void> => {
+  const nodes = flags.nodes;
+  if (!Number.isInteger(nodes) || nodes < 3 || nodes > (flags.lab ? 20 : 500)) {
+    throw new UsageError(`--nodes ${nodes} is out of range`, `use 3 to ${flags.lab ? 20 : 500} nodes`);
+  }
+  if (flags.lab && process.getuid?.() !== 0) {
+    throw new UsageError(
+      '--lab needs root (it creates network namespaces)',
+      'run as root, or leave --lab out for virtual nodes',
+    );
+  }
+  if (flags.out && !flags.keep) throw new UsageError('--out only makes sense with --keep', 'add --keep');
+  const out = flags.keep ? resolve(flags.out ?? 'flannelctl-demo') : undefined;
+  const from: DemoBackend = flags.backend;
+  const to: DemoBackend = from === 'vxlan' ? 'host-gw' : 'vxlan';
+  const say = (text: string) => io.stdout.write(`${text}\n`);
+
+  say(
+    `flannelctl demo: ${nodes} ${flags.lab ? 'network-namespace nodes with real OpenSSH' : 'virtual nodes over SSH'}, a Kubernetes API emulator and flannel (${from}) agents.`,
+  );
+  say('Nothing outside this demo is touched.\n');
+  const cluster = await startDemoCluster({ nodes, backend: from, lab: flags.lab });
+  try {
+    const faults = flags.story ? await cluster.injectFaults() : [];
+    if (faults.length) say(`Injected faults:\n${faults.map((f) => `  - ${f}`).join('\n')}\n`);
+    if (flags.story) await tellStory(cluster, from, to, globals, io, signal);
+    if (out) await keepServing(cluster, out, io, signal);
+  } finally {
+    await cluster.close();
+  }
+};
+
+const tellStory = async (
+  cluster: DemoCluster,
+  from: DemoBackend,
+  to: DemoBackend,
+  globals: GlobalOptions,
+  io: Io,
+  signal?: AbortSignal,
+): Promise<void> => {
+  const { main } = await import('../cli.ts');
+  // Non-interactive runs (CI, pipes) answer the confirmations with --yes; on a terminal you are asked.
+  const yes = canPrompt(io, globals.yes) ? [] : ['--yes'];
+  const common = [...cluster.cliArgs(), ...(globals.color ? [] : ['--no-color'])];
+  const steps: Step[] = [
+    {
+      title: 'flannelctl doctor',
+      why: 'What is wrong before we change anything?',
+      args: ['doctor'],
+      expect: [1],
+    },
+    {
+      title: 'flannelctl check-rpfilter --fix',
+      why: 'Strict rp_filter on an asymmetric node drops pod traffic and blocks host-gw: set it to loose (2) and persist it.',
+      args: ['check-rpfilter', '--fix', ...yes],
+      expect: [0],
+    },
+    {
+      title: `restart flannel on ${cluster.lostRouteNode}`,
+      why: 'vxlan never re-adds a lost route (flannel#1070); a restarted flanneld programs them all again, as doctor suggests.',
+      action: () => cluster.restartFlannelOn(cluster.lostRouteNode),
+      expect: [0],
+    },
+    {
+      title: `flannelctl migrate --to ${to} --watch-connectivity --cleanup`,
+      why: `Switch the live cluster from ${from} to ${to}: preflight, backup, one node at a time, verified, pinging every pair all along.`,
+      args: ['migrate', '--to', to, '--watch-connectivity', '--cleanup', ...yes],
+      expect: [0],
+    },
+    { title: 'flannelctl doctor', why: 'And after?', args: ['doctor'], expect: [0] },
+  ];
+  for (const [i, step] of steps.entries()) {
+    if (signal?.aborted) return;
+    io.stdout.write(`\n━━ Step ${i + 1}/${steps.length}: ${step.title}\n   ${step.why}\n\n`);
+    if (step.action) {
+      io.stdout.write(`$ ${await step.action()}\n`);
+      continue;
+    }
+    const code = await main(['node', 'flannelctl', ...step.args!, ...common], { io });
+    if (!step.expect.includes(code)) {
+      throw new OperationError(
+        `demo step "${step.title}" ended with exit code ${code} (expected ${step.expect.join(' or ')})`,
+      );
+    }
+  }
+  io.stdout.write(
+    `\nDone: doctor found both faults, check-rpfilter fixed rp_filter, a flannel restart brought the lost route back,\n` +
+      `migrate moved the live cluster to ${to} one node at a time, and doctor finds nothing failing. The MTU warnings\n` +
+      `are what a real migration leaves: pods created before it keep the old MTU until they are recreated.\n`,
+  );
+};
+
+const keepServing = async (
+  cluster: DemoCluster,
+  dir: string,
+  io: Io,
+  signal?: AbortSignal,
+): Promise<void> => {
+  mkdirSync(dir, { recursive: true });
+  cluster.writeAccessFiles(dir);
+  const access = `--kubeconfig ${dir}/kubeconfig --inventory ${dir}/inventory.yaml --ssh-key ${dir}/id_ed25519 --ssh-known-hosts ${dir}/known_hosts`;
+  io.stdout.write(
+    [
+      '',
+      `The demo cluster keeps running. Its access files are in ${dir}:`,
+      `  kubectl --kubeconfig ${dir}/kubeconfig get nodes -o wide`,
+      `  flannelctl doctor ${access}`,
+      `  flannelctl migrate --to vxlan ${access}`,
+      'Press Ctrl-C to stop it.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+};
