@@ -10,8 +10,8 @@ export type DemoBackend = 'vxlan' | 'host-gw';
 export interface DemoCluster {
   readonly kind: 'virtual' | 'lab';
   readonly nodeNames: readonly string[];
-  /** The node injectFaults() takes a pod route away from. */
-  readonly lostRouteNode: string;
+  /** The nodes whose pod routes injectFaults() breaks (a restarted flanneld programs them again). */
+  readonly brokenRouteNodes: readonly string[];
   /** Flags that point any flannelctl command at this cluster. */
   cliArgs(): string[];
   /** Two realistic faults: strict rp_filter on an asymmetric node, and a pod route lost on another. */
@@ -44,7 +44,7 @@ const startVirtualDemo = async (options: { nodes: number; backend: DemoBackend }
   return {
     kind: 'virtual',
     nodeNames: names,
-    lostRouteNode: names[1]!,
+    brokenRouteNodes: [names[1]!],
     cliArgs: () => cluster.cliArgs(),
     injectFaults: async () => {
       const [, second, third] = names;
@@ -114,7 +114,8 @@ const startLabDemo = async (options: { nodes: number; backend: DemoBackend }): P
   return {
     kind: 'lab',
     nodeNames: lab.nodes.map((n) => n.name),
-    lostRouteNode: lab.nodes[1]!.name,
+    // The lab's asymmetric NIC also carries node-3's route back to node-1's pods.
+    brokenRouteNodes: [lab.nodes[1]!.name, lab.nodes[2]!.name],
     cliArgs: () => args,
     injectFaults: async () => {
       const [first, second, third] = lab.nodes;

@@ -81,9 +81,13 @@ const tellStory = async (
       expect: [0],
     },
     {
-      title: `restart flannel on ${cluster.lostRouteNode}`,
+      title: `restart flannel on ${cluster.brokenRouteNodes.join(', ')}`,
       why: 'vxlan never re-adds a lost route (flannel#1070); a restarted flanneld programs them all again, as doctor suggests.',
-      action: () => cluster.restartFlannelOn(cluster.lostRouteNode),
+      action: async () => {
+        const commands: string[] = [];
+        for (const node of cluster.brokenRouteNodes) commands.push(await cluster.restartFlannelOn(node));
+        return commands.join('\n$ ');
+      },
       expect: [0],
     },
     {
