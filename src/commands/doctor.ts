@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { globalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
+import { expectedBackendOption, failOnOption } from './report-flags.ts';
 import { addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
 import { commaList } from './flag-parsers.ts';
 
@@ -27,17 +28,8 @@ export const doctorCommand = (io: Io): Command =>
           'preflight for switching to this backend: can every node pair use it?',
         ).choices(['host-gw']),
       )
-      .addOption(
-        new Option(
-          '--backend <type>',
-          'the backend nodes should run when there is no ConfigMap (--inventory mode)',
-        ).choices(['host-gw', 'vxlan']),
-      )
-      .addOption(
-        new Option('--fail-on <severity>', 'exit 1 on findings of this severity or worse')
-          .choices(['fail', 'warn'])
-          .default('fail'),
-      )
+      .addOption(expectedBackendOption())
+      .addOption(failOnOption())
       .option('--junit-file <file>', 'also write a JUnit XML report (one testcase per check and node)'),
   )
     .addHelpText(

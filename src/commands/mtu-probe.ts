@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { globalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
+import { expectedBackendOption, failOnOption } from './report-flags.ts';
 import { addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
 
 export interface MtuProbeFlags {
@@ -31,17 +32,8 @@ export const mtuProbeCommand = (io: Io): Command =>
           .argParser(pairsSetting)
           .default('auto'),
       )
-      .addOption(
-        new Option(
-          '--backend <type>',
-          'the backend nodes should run when there is no ConfigMap (--inventory mode)',
-        ).choices(['host-gw', 'vxlan']),
-      )
-      .addOption(
-        new Option('--fail-on <severity>', 'exit 1 on findings of this severity or worse')
-          .choices(['fail', 'warn'])
-          .default('fail'),
-      ),
+      .addOption(expectedBackendOption())
+      .addOption(failOnOption()),
   )
     .addHelpText(
       'after',
