@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Io } from '../io.ts';
+import { benchCommand } from './bench.ts';
 import { demoCommand } from './demo.ts';
 import { doctorCommand } from './doctor.ts';
 import { installCommand } from './install.ts';
@@ -9,6 +10,7 @@ import { statusCommand } from './status.ts';
 import { tuneCommand } from './tune.ts';
 import { verifyL2Command } from './verify-l2.ts';
 import { mtuProbeCommand } from './mtu-probe.ts';
+import { rbacCommand } from './rbac.ts';
 
 /** Each command module exports a factory; a command is listed here once it works. */
 export type CommandFactory = (io: Io) => Command;
@@ -22,5 +24,7 @@ export const commandModules: readonly CommandFactory[] = [
   checkRpFilterCommand,
   tuneCommand,
   statusCommand,
+  rbacCommand,
+  benchCommand,
   demoCommand,
 ];

@@ -53,3 +53,7 @@ export const parsePing = (text: string): PingResult => {
     reportedMtu: (fragNeeded || messageTooLong) && mtu ? Number(mtu[1]) : null,
   };
 };
+
+/** Every reply's round-trip time in ms, in order (iputils and BusyBox): the basis of latency percentiles. */
+export const pingReplyTimes = (text: string): number[] =>
+  [...text.matchAll(/\bbytes from .*? time[=<]([\d.]+) ?ms/g)].map((m) => Number(m[1]));

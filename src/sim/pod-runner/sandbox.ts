@@ -1,6 +1,9 @@
 // A pod's network namespace on a lab node, wired the way the bridge CNI plugin does it: a veth whose
 // host end is a port of the node's cni0, eth0 inside with an address from the node's podCIDR and a
-// default route via cni0's address.
+// default route via cni0's address, and the MTU flannel's CNI plugin passes on from subnet.env
+// (FLANNEL_MTU: 1450 on vxlan), so pods never send what the overlay cannot carry.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { linkName } from '../../lab/naming.ts';
 import type { Lab, LabNode } from '../../lab/types.ts';
 import { run, tryRun } from '../../lab/command.ts';
@@ -16,6 +19,16 @@ export interface Sandbox {
 /** The lab's own pods use .2 upwards; runner pods take .100–.250 so they never collide. */
 export const FIRST_HOST = 100;
 export const LAST_HOST = 250;
+
+/** FLANNEL_MTU of the node's subnet.env, as the flannel CNI plugin reads it; undefined before flanneld wrote it. */
+export const flannelMtu = (node: LabNode): number | undefined => {
+  try {
+    const m = /^FLANNEL_MTU=(\d+)$/m.exec(readFileSync(join(node.runDir, 'subnet.env'), 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 export const createSandbox = async (
   lab: Lab,
@@ -45,6 +58,11 @@ export const createSandbox = async (
       'netns',
       netns,
     ]);
+    const mtu = flannelMtu(node);
+    if (mtu !== undefined) {
+      await run('ip', ['-n', node.netns, 'link', 'set', hostEnd, 'mtu', String(mtu)]);
+      await run('ip', ['-n', netns, 'link', 'set', podEnd, 'mtu', String(mtu)]);
+    }
     await run('ip', ['-n', node.netns, 'link', 'set', hostEnd, 'master', 'cni0', 'up']);
     await run('ip', ['-n', netns, 'link', 'set', podEnd, 'name', 'eth0']);
     await run('ip', ['-n', netns, 'addr', 'add', `${address}/${bits}`, 'dev', 'eth0']);
