@@ -1,3 +1,4 @@
+import { KubeApiError } from '../kube/api-errors.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { discoverFlannel } from '../kube/discover.ts';
 import type { KubeObject } from '../kube/kube-object.ts';
@@ -36,7 +37,11 @@ export const readApiObjects = async (
           // A pod that has not started has no log yet; that is not an error worth stopping for.
           logs[name] = await kube
             .podLog(namespace, name, { container: FLANNEL_CONTAINER_NAME, tailLines: LOG_TAIL_LINES })
-            .catch(() => '');
+            .catch((error: unknown) => {
+              // Forbidden is not "no log yet": checking empty logs would pass without reading them.
+              if (error instanceof KubeApiError && error.status === 403) throw error;
+              return '';
+            });
         }),
       ),
     );

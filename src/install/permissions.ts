@@ -25,7 +25,7 @@ export const checkPermissions = async (kube: KubeClient, plans: readonly ObjectP
     const r = RESOURCES[plan.object.kind];
     if (!r) continue;
     const namespace = plan.object.metadata.namespace;
-    const base = { ...r, ...(namespace ? { namespace } : {}) };
+    const base = { ...r, ...(namespace ? { namespace } : {}), name: plan.object.metadata.name };
     checks.push({ ...base, verb: 'patch' });
     if (plan.action === 'created') checks.push({ ...base, verb: 'create' });
   }

@@ -130,6 +130,7 @@ export const createClientNodeKube = (sel: KubeconfigSelection, env: NodeJS.Proce
                 group: check.group,
                 resource: check.resource,
                 namespace: check.namespace,
+                ...(check.name ? { name: check.name } : {}),
               },
             },
           },

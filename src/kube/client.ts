@@ -12,6 +12,8 @@ export interface AccessCheck {
   readonly group: string;
   readonly resource: string;
   readonly namespace?: string;
+  /** The object's name: a role limited by resourceNames answers only for named checks. */
+  readonly name?: string;
 }
 
 /**

@@ -1,0 +1,44 @@
+import { Command, Option } from 'commander';
+import { globalOptions } from '../global-options.ts';
+import type { Io } from '../io.ts';
+import type { RbacFlags } from '../rbac/run.ts';
+
+export const rbacCommand = (io: Io): Command =>
+  new Command('rbac')
+    .description(
+      'Print the least-privilege RBAC (ServiceAccount, roles, bindings) a command needs, e.g. for CI',
+    )
+    .addOption(
+      new Option('--for <command>', 'the command to grant')
+        .choices(['doctor', 'migrate', 'install', 'bench'])
+        .makeOptionMandatory(),
+    )
+    .option(
+      '--namespace-scoped',
+      'grant namespaced resources with a Role in their namespace, not cluster-wide',
+    )
+    .option('--service-account <name>', 'the ServiceAccount to bind', 'flannelctl')
+    .option(
+      '--sa-namespace <ns>',
+      "the ServiceAccount's namespace (created when not a built-in one)",
+      'default',
+    )
+    .option(
+      '--bench-namespace <ns>',
+      'with --for bench: the namespace bench runs its pods in',
+      'flannelctl-bench',
+    )
+    .addHelpText(
+      'after',
+      `
+Prints YAML (-o json: a v1 List) for \`kubectl apply -f -\`; nothing is sent to a cluster. -n sets
+flannel's namespace (default kube-flannel). Each rule carries a comment saying why it is needed.
+
+Examples:
+  flannelctl rbac --for doctor | kubectl apply -f -
+  flannelctl rbac --for migrate --namespace-scoped --service-account ci --sa-namespace ci`,
+    )
+    .action(async (flags: RbacFlags, command: Command) => {
+      const { runRbac } = await import('../rbac/run.ts');
+      runRbac(flags, globalOptions(command), io);
+    });

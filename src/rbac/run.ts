@@ -1,0 +1,39 @@
+// `flannelctl rbac`: prints the least-privilege RBAC a command needs; talks to no cluster.
+import { FLANNEL_NAMESPACE } from '../flannel/names.ts';
+import type { GlobalOptions } from '../global-options.ts';
+import type { Io } from '../io.ts';
+import { buildRbacManifest } from './manifest.ts';
+import type { RbacCommand } from './needs.ts';
+import { rbacJson, rbacYaml } from './print.ts';
+
+export interface RbacFlags {
+  for: RbacCommand;
+  namespaceScoped?: boolean;
+  serviceAccount: string;
+  saNamespace: string;
+  benchNamespace: string;
+}
+
+export const runRbac = (flags: RbacFlags, globals: GlobalOptions, io: Io): void => {
+  const namespace = globals.namespace ?? FLANNEL_NAMESPACE;
+  const objects = buildRbacManifest({
+    command: flags.for,
+    namespaceScoped: flags.namespaceScoped ?? false,
+    serviceAccount: flags.serviceAccount,
+    serviceAccountNamespace: flags.saNamespace,
+    namespace,
+    benchNamespace: flags.benchNamespace,
+  });
+  if (globals.output === 'json') {
+    io.stdout.write(rbacJson(objects));
+    return;
+  }
+  const user = `system:serviceaccount:${flags.saNamespace}:${flags.serviceAccount}`;
+  io.stdout.write(
+    rbacYaml(
+      objects,
+      ` Least privilege for \`flannelctl ${flags.for}\` (flannel namespace ${namespace}) as ${user}.\n` +
+        ' Pipe into `kubectl apply -f -`; the comment above each rule says why it is needed.',
+    ),
+  );
+};

@@ -1,0 +1,64 @@
+// RBAC helpers for end-to-end tests: what a command asked the API for, and a CI ServiceAccount user
+// whose kubeconfig the command then runs with.
+import { join } from 'node:path';
+import type { KubeObject } from '../../src/sim/cluster-seed.ts';
+import type { ApiServer, RequestRecord } from '../../src/sim/apiserver/index.ts';
+import { serviceAccountUser } from '../../src/sim/apiserver/index.ts';
+
+/** The API group of a resource path: '' for /api/v1, else the segment after /apis. */
+export const groupOfPath = (path: string): string =>
+  path.startsWith('/apis/') ? (path.split('/')[2] ?? '') : '';
+
+/**
+ * The distinct "verb group resource namespace" tuples of the resource requests `user` made (all users
+ * when omitted), sorted: the raw material of a least-privilege role.
+ */
+export const accessTuples = (records: readonly RequestRecord[], user?: string): string[] =>
+  [
+    ...new Set(
+      records
+        .filter((r) => r.verb !== undefined && (user === undefined || r.user === user))
+        .map((r) => `${r.verb} ${groupOfPath(r.path) || '""'} ${r.resource} ${r.namespace ?? '(cluster)'}`),
+    ),
+  ].sort();
+
+export interface CiUser {
+  readonly name: string;
+  readonly kubeconfig: string;
+}
+
+/** Adds the ServiceAccount ci/flannelctl as a token user and writes a kubeconfig for it into `dir`. */
+export const addCiUser = async (
+  api: ApiServer,
+  dir: string,
+  namespace = 'ci',
+  name = 'flannelctl',
+): Promise<CiUser> => {
+  const user = serviceAccountUser(namespace, name, `${namespace}-${name}-token`);
+  api.addUser(user);
+  const kubeconfig = join(dir, `kubeconfig-${namespace}-${name}`);
+  await api.writeKubeconfig(kubeconfig, { user: user.name, token: user.token });
+  return { name: user.name, kubeconfig };
+};
+
+/** Creates every item of a printed v1 List as the admin would with `kubectl apply -f -`. */
+export const applyList = (api: ApiServer, list: { items: KubeObject[] }): void => {
+  for (const item of list.items) {
+    const existing = api.get(
+      resourceOf(item.kind ?? ''),
+      item.metadata?.namespace,
+      item.metadata?.name ?? '',
+    );
+    if (!existing) api.create(item);
+  }
+};
+
+const resourceOf = (kind: string): string =>
+  ({
+    Namespace: 'namespaces',
+    ServiceAccount: 'serviceaccounts',
+    ClusterRole: 'clusterroles',
+    ClusterRoleBinding: 'clusterrolebindings',
+    Role: 'roles',
+    RoleBinding: 'rolebindings',
+  })[kind] ?? `${kind.toLowerCase()}s`;
