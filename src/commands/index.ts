@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Io } from '../io.ts';
+import { benchCommand } from './bench.ts';
 import { demoCommand } from './demo.ts';
 import { doctorCommand } from './doctor.ts';
 import { installCommand } from './install.ts';
@@ -24,5 +25,6 @@ export const commandModules: readonly CommandFactory[] = [
   tuneCommand,
   statusCommand,
   rbacCommand,
+  benchCommand,
   demoCommand,
 ];
