@@ -2,7 +2,7 @@
 // columns; JSON/YAML give a StatusReport with the same rows. --topology writes the network's picture
 // (Mermaid in Markdown, or Graphviz DOT).
 import { writeFileSync } from 'node:fs';
-import Table from 'cli-table3';
+import { plainTable } from '../render/plain-table.ts';
 import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
 import type { StatusFlags } from '../commands/status.ts';
 import { ResultExit, UsageError } from '../errors.ts';
@@ -27,27 +27,16 @@ const podText = (s: NodeStatus): string =>
 
 /** kubectl's look: no borders, two spaces between columns. */
 export const statusTable = (rows: readonly NodeStatus[]): string => {
-  const table = new Table({
-    head: ['NAME', 'POD-CIDR', 'PUBLIC-IP', 'BACKEND', 'PEER-ROUTES', 'FLANNEL', 'RESTARTS', 'NODE-ACCESS'],
-    chars: {
-      top: '',
-      'top-mid': '',
-      'top-left': '',
-      'top-right': '',
-      bottom: '',
-      'bottom-mid': '',
-      'bottom-left': '',
-      'bottom-right': '',
-      left: '',
-      'left-mid': '',
-      mid: '',
-      'mid-mid': '',
-      right: '',
-      'right-mid': '',
-      middle: '  ',
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-  });
+  const table = plainTable([
+    'NAME',
+    'POD-CIDR',
+    'PUBLIC-IP',
+    'BACKEND',
+    'PEER-ROUTES',
+    'FLANNEL',
+    'RESTARTS',
+    'NODE-ACCESS',
+  ]);
   for (const s of rows) {
     table.push([
       s.name,
