@@ -64,12 +64,21 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
   let serial = 0;
   let closed = false;
 
+  const lastHost = new Map<string, number>();
+  /**
+   * Round-robin from the last address handed out, as host-local IPAM does: an address freed a moment
+   * ago is not reused at once, so peers' stale neighbour entries for it never point at a new pod.
+   */
   const allocate = (node: string): number => {
     let used = usedHosts.get(node);
     if (!used) usedHosts.set(node, (used = new Set()));
-    for (let host = FIRST_HOST; host <= LAST_HOST; host++) {
+    const size = LAST_HOST - FIRST_HOST + 1;
+    const start = (lastHost.get(node) ?? FIRST_HOST - 1) + 1 - FIRST_HOST;
+    for (let i = 0; i < size; i++) {
+      const host = FIRST_HOST + ((start + i) % size);
       if (!used.has(host)) {
         used.add(host);
+        lastHost.set(node, host);
         return host;
       }
     }
