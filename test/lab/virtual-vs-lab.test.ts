@@ -31,7 +31,9 @@ const RP_FILTER: Readonly<Record<string, number>> = {
   cni0: 0,
   'flannel.1': 1,
 };
-const EXTRA_ROUTE = 'ip route add 172.31.0.0/16 via 192.168.77.253 dev eth0';
+// A routed destination through a gateway on the node's own subnet (the lab picks a free /24 per run).
+let extraGateway = '';
+const extraRoute = (): string => `ip route add 172.31.0.0/16 via ${extraGateway} dev eth0`;
 
 const probe = async (exec: NodeExec, target: NodeTarget, peers: string[]): Promise<NodeFacts> => {
   const nonce = newProbeNonce();
@@ -47,6 +49,7 @@ before(async () => {
   if (skip) return;
   lab = await createLab({ nodes: 3, podsPerNode: 1 });
   real = lab.node('node-1');
+  extraGateway = real.address.replace(/\.\d+$/, '.253');
   await programVxlanAll(lab.nodes);
   const macs = new Map<string, string>();
   for (const n of lab.nodes) macs.set(n.name, await ensureVxlanDevice(n));
@@ -55,7 +58,7 @@ before(async () => {
     master?: string;
   }[];
   podVeth = links.find((l) => l.master === 'cni0')!.ifname;
-  await lab.exec(real.netns, EXTRA_ROUTE.split(' '));
+  await lab.exec(real.netns, extraRoute().split(' '));
   // A fresh bridge reports operstate UNKNOWN until linkwatch runs; compare the settled state.
   for (let i = 0; i < 50; i++) {
     const [cni0] = JSON.parse((await lab.exec(real.netns, ['ip', '-j', 'link', 'show', 'cni0'])).stdout) as {
@@ -89,7 +92,7 @@ before(async () => {
   v.link('cni0')!.mtu = 1500; // the lab's pod veth keeps 1500, and a bridge takes its ports' MTU
   v.link(podVeth)!.mtu = 1500;
   // flanneld's VXLAN programming, sent as the same commands backends.ts runs in the lab.
-  const lines = [EXTRA_ROUTE];
+  const lines = [extraRoute()];
   for (const peer of lab.nodes.filter((n) => n.name !== real.name)) {
     const vtep = peer.podCidr.split('/')[0]!;
     const mac = macs.get(peer.name)!;
@@ -180,6 +183,6 @@ test('a lab node and a virtual node configured alike yield equivalent NodeFacts'
   assert.equal(self.routes[0]?.type, 'local');
   const routed = fromLab.routeGets['172.31.0.9'];
   assert.ok(routed?.ok);
-  assert.equal(routed.routes[0]?.gateway, '192.168.77.253');
+  assert.equal(routed.routes[0]?.gateway, extraGateway);
   assert.deepEqual(comparable(fromVirtual), comparable(fromLab));
 });

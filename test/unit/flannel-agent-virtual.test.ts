@@ -88,8 +88,11 @@ test('virtual nodes: vxlan state, then a rollout restart to host-gw', async (t) 
   // Peers learn about each other through a watch over HTTP: an event can still be in flight when the
   // agents look idle, so wait for the state rather than for idleness.
   await eventually(
-    () => route(n2, '10.244.1.0/24')?.gateway === '192.168.77.11' && route(n1, '10.244.4.0/24') === undefined,
-    'node-2 routes to node-1 via eth0; node-1 dropped its stale route to node-4',
+    () =>
+      route(n2, '10.244.1.0/24')?.gateway === '192.168.77.11' &&
+      route(n1, '10.244.4.0/24') === undefined &&
+      route(n4, '10.244.1.0/24') === undefined,
+    'node-2 routes to node-1 via eth0; node-1 and node-4 dropped their stale routes to each other',
   );
   await sim.agents.idle();
   assert.equal(route(n1, '10.244.2.0/24')?.dev, 'eth0');
