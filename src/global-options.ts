@@ -34,7 +34,12 @@ export const addGlobalOptions = (program: Command): Command =>
     )
     .option('--timeout <duration>', 'how long to wait for the cluster (e.g. 90s, 5m)', '5m')
     .option('--no-color', 'disable colour (also NO_COLOR)')
-    .option('-v, --verbose', 'more detail; repeat for more', (_v: string, total: number) => total + 1, 0);
+    .option(
+      '-v, --verbose',
+      'more detail on stderr (which address each node is reached at, the diff install applies)',
+      (_v: string, total: number) => total + 1,
+      0,
+    );
 
 /** Reads the global flags from any (sub)command. */
 export const globalOptions = (command: Command): GlobalOptions => {

@@ -66,6 +66,10 @@ export const gatherCluster = async (options: GatherClusterOptions): Promise<Gath
     : undefined;
   const selection = await resolveNodeTargets(access, kube, api?.nodes as ApiNode[] | undefined);
   for (const warning of selection.warnings) io.stderr.write(`warning: ${warning}\n`);
+  if (globals.verbose > 0) {
+    for (const node of selection.nodes)
+      io.stderr.write(`${node.name}: ${node.address} (${node.addressReason})\n`);
+  }
   for (const name of selection.notInApi)
     io.stderr.write(`warning: inventory node ${name} is not in the cluster; skipped\n`);
   const exec = await createNodeExec(access, { io, yes: globals.yes });

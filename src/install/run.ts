@@ -115,6 +115,7 @@ const applyAndWait = async (
   io: Io,
 ): Promise<void> => {
   const changes = plans.filter((p) => p.action !== 'unchanged');
+  if (globals.verbose > 0 && changes.length > 0) io.stderr.write(renderDiff(plans));
   if (changes.length > 0 && cluster.install && canPrompt(io, globals.yes)) {
     io.stderr.write(renderDiff(plans));
     const ok = await askConfirm(

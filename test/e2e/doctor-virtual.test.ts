@@ -53,9 +53,14 @@ test('doctor text output, JUnit file, and an unreachable node ending with exit 3
   const dir = mkdtempSync(join(tmpdir(), 'flannelctl-doctor-'));
   await cluster.fleet.stop('node-3');
   const junit = join(dir, 'doctor.xml');
-  const r = await runCli(['doctor', ...cluster.cliArgs(), '--junit-file', junit, '--no-color']);
+  const r = await runCli(['doctor', ...cluster.cliArgs(), '--junit-file', junit, '--no-color', '-v']);
   assert.equal(r.code, 3, r.stdout + r.stderr);
   assert.match(r.stderr, /node-3 \(127\.0\.0\.1\): .*(refused|reach)/i);
+  assert.match(
+    r.stderr,
+    /^node-1: 127\.0\.0\.1 \(.*inventory.*\)$/m,
+    '-v says where each node is reached and why',
+  );
   assert.match(r.stdout, /node-3/);
   assert.match(r.stdout, /vxlan/);
   const xml = readFileSync(junit, 'utf8');
