@@ -36,17 +36,24 @@ const bitsOf = (family: IpFamily): number => (family === 'ipv4' ? 32 : 128);
 
 /** Parses an IPv4 or IPv6 address; undefined when it is not one. */
 export const parseIp = (text: string): IpAddress | undefined => {
-  let family: IpFamily;
-  if (IPV4_RE.test(text)) family = 'ipv4';
-  else if (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text)) family = 'ipv6';
-  else return undefined;
+  // IPv4 without ipaddr.js: checks parse ~1M route and peer addresses at 1,000 nodes. The grammar
+  // allows no leading zeros, so the text is already canonical.
+  if (IPV4_RE.test(text)) {
+    const [a = 0, b = 0, c = 0, d = 0] = text.split('.').map(Number);
+    return { family: 'ipv4', value: BigInt(a * 16777216 + b * 65536 + c * 256 + d), text };
+  }
+  if (!text.includes(':') || text.includes('%') || !ipaddr.IPv6.isValid(text)) return undefined;
   const bytes = ipaddr.parse(text).toByteArray();
   const value = bytes.reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
-  return { family, value, text: formatIp(value, family) };
+  return { family: 'ipv6', value, text: formatIp(value, 'ipv6') };
 };
 
 /** Formats a numeric address in the canonical (shortest) notation. */
 export const formatIp = (value: bigint, family: IpFamily): string => {
+  if (family === 'ipv4') {
+    const n = Number(value & 0xffffffffn);
+    return `${Math.floor(n / 16777216)}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  }
   const count = bitsOf(family) / 8;
   const bytes: number[] = [];
   for (let i = count - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));

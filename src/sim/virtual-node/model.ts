@@ -128,8 +128,17 @@ export const canonicalDst = (
   return cidr ? cidr.text : undefined;
 };
 
-const cidrOf = (route: VRoute): Cidr =>
-  tryParseCidr(route.dst === 'default' ? (route.family === 'inet' ? '0.0.0.0/0' : '::/0') : route.dst)!;
+// Routes are immutable (a change replaces the object), so each one's parsed destination is kept: a
+// probe of a 1,000-node cluster runs `ip route get` 999 times over ~1,000 routes.
+const cidrs = new WeakMap<VRoute, Cidr>();
+const cidrOf = (route: VRoute): Cidr => {
+  let c = cidrs.get(route);
+  if (!c) {
+    c = tryParseCidr(route.dst === 'default' ? (route.family === 'inet' ? '0.0.0.0/0' : '::/0') : route.dst)!;
+    cidrs.set(route, c);
+  }
+  return c;
+};
 
 const sameKey = (a: VRoute, dst: string, metric: number | null): boolean =>
   a.dst === dst && (a.metric ?? 0) === (metric ?? 0);
