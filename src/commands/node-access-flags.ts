@@ -37,6 +37,9 @@ export interface NodeAccessOptions {
   /** undefined: flannel's public-ip annotation, then InternalIP. */
   readonly nodeAddress?: NodeAddressPreference;
   readonly ssh: SshAccessOptions;
+  /** --node-image (kube-exec): the node-access pod's image; default the flannel DaemonSet's. */
+  readonly nodeImage?: string;
+  /** SSH: connect + handshake + login; kube-exec: until the node-access pod runs (default 60s there). */
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly concurrency: number;
@@ -45,6 +48,8 @@ export interface NodeAccessOptions {
 export const DEFAULT_CONNECT_TIMEOUT = '10s';
 export const DEFAULT_COMMAND_TIMEOUT = '60s';
 export const DEFAULT_CONCURRENCY = 32;
+/** kube-exec: creating, scheduling and starting a pod takes longer than an SSH handshake. */
+export const DEFAULT_POD_START_TIMEOUT = '60s';
 
 export const addNodeAccessOptions = (command: Command): Command =>
   command
@@ -81,8 +86,12 @@ export const addNodeAccessOptions = (command: Command): Command =>
     .option('--ssh-jump <host>', 'jump host, [user@]host[:port], comma-separated for a chain (like ssh -J)')
     .option('--ssh-sudo', 'run node commands through sudo -n when the remote user is not root')
     .option(
+      '--node-image <image>',
+      "kube-exec: image of the node-access pods (default: the flannel DaemonSet's, already on every node)",
+    )
+    .option(
       '--connect-timeout <duration>',
-      'per node: TCP connect + SSH handshake + login',
+      `per node: TCP connect + SSH handshake + login (kube-exec: until its pod runs, default ${DEFAULT_POD_START_TIMEOUT})`,
       DEFAULT_CONNECT_TIMEOUT,
     )
     .option(
@@ -107,6 +116,7 @@ interface RawFlags {
   sshInsecureSkipHostKeyCheck?: boolean;
   sshJump?: string;
   sshSudo?: boolean;
+  nodeImage?: string;
   connectTimeout?: string;
   commandTimeout?: string;
   concurrency?: number;
@@ -116,6 +126,22 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/;
 // [user@]host[:port] per hop; host names or IPv4, or [IPv6].
 const JUMP_HOP = /^([a-z_][a-z0-9_.-]{0,31}@)?([A-Za-z0-9][-A-Za-z0-9.]*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
+// registry/path:tag or @digest, as the container runtimes accept them (lowercase repository).
+const IMAGE_REF =
+  /^([a-zA-Z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
+
+const SSH_FLAGS: readonly [keyof RawFlags, string][] = [
+  ['sshUser', '--ssh-user'],
+  ['sshPort', '--ssh-port'],
+  ['sshKey', '--ssh-key'],
+  ['sshConfig', '--ssh-config'],
+  ['sshKnownHosts', '--ssh-known-hosts'],
+  ['sshAcceptNew', '--ssh-accept-new'],
+  ['sshInsecureSkipHostKeyCheck', '--ssh-insecure-skip-host-key-check'],
+  ['sshJump', '--ssh-jump'],
+  ['sshSudo', '--ssh-sudo'],
+];
 
 const requireFile = (flag: string, file: string): string => {
   if (!existsSync(file)) throw new UsageError(`${flag} ${file}: no such file`);
@@ -133,10 +159,27 @@ const positiveDuration = (flag: string, text: string): number => {
 export const nodeAccessOptions = (command: Command): NodeAccessOptions => {
   const raw = command.opts<RawFlags>();
   const mode = (raw.nodeAccess ?? 'ssh') as NodeAccessMode;
-  if (mode !== 'ssh') {
+  if (mode === 'daemonset') {
     throw new UsageError(
       `--node-access ${mode} is not available yet`,
-      'use --node-access ssh (the default) with --ssh-user/--ssh-key, or an --inventory',
+      'use --node-access kube-exec (pods through the API) or ssh (the default)',
+    );
+  }
+  if (mode === 'kube-exec') {
+    const sshFlags = SSH_FLAGS.filter(([key]) => raw[key] !== undefined).map(([, flag]) => flag);
+    if (sshFlags.length > 0) {
+      throw new UsageError(
+        `${sshFlags.join(', ')} ${sshFlags.length === 1 ? 'does' : 'do'} not apply to --node-access kube-exec`,
+        'kube-exec reaches nodes through pods created with the API: drop the SSH flags',
+      );
+    }
+  } else if (raw.nodeImage !== undefined) {
+    throw new UsageError('--node-image applies only to --node-access kube-exec');
+  }
+  if (raw.nodeImage !== undefined && !IMAGE_REF.test(raw.nodeImage)) {
+    throw new UsageError(
+      `--node-image ${JSON.stringify(raw.nodeImage)} is not an image reference`,
+      'e.g. --node-image ghcr.io/flannel-io/flannel:v0.28.9',
     );
   }
 
@@ -204,7 +247,13 @@ export const nodeAccessOptions = (command: Command): NodeAccessOptions => {
       ...(jump ? { jumpHost: jump } : {}),
       sudo: Boolean(raw.sshSudo),
     },
-    connectTimeoutMs: positiveDuration('--connect-timeout', raw.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT),
+    ...(raw.nodeImage !== undefined ? { nodeImage: raw.nodeImage } : {}),
+    connectTimeoutMs: positiveDuration(
+      '--connect-timeout',
+      mode === 'kube-exec' && command.getOptionValueSource('connectTimeout') === 'default'
+        ? DEFAULT_POD_START_TIMEOUT
+        : (raw.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT),
+    ),
     commandTimeoutMs: positiveDuration('--command-timeout', raw.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT),
     concurrency,
   };

@@ -9,6 +9,7 @@ import type { KubeClient } from '../kube/client.ts';
 import { connectKube } from '../kube/connect.ts';
 import {
   buildClusterFacts,
+  daemonSetFactsFrom,
   type ClusterFacts,
   type NodeProbeOutcome,
   type RawApiObjects,
@@ -20,6 +21,9 @@ import { resolveNodeTargets } from '../nodes/resolve-targets.ts';
 import type { ApiNode, NodeSelection, SelectedNode } from '../nodes/select.ts';
 import { runTasks } from '../render/progress.ts';
 import { readApiObjects } from './read-api.ts';
+
+const daemonSetImage = (daemonSet: unknown): string | undefined =>
+  daemonSetFactsFrom(daemonSet).image ?? undefined;
 
 /** Above this many nodes one summary row replaces the per-node rows. */
 const MAX_NODE_ROWS = 20;
@@ -72,7 +76,12 @@ export const gatherCluster = async (options: GatherClusterOptions): Promise<Gath
   }
   for (const name of selection.notInApi)
     io.stderr.write(`warning: inventory node ${name} is not in the cluster; skipped\n`);
-  const exec = await createNodeExec(access, { io, yes: globals.yes });
+  const exec = await createNodeExec(access, {
+    io,
+    yes: globals.yes,
+    ...(kube && api ? { kube, namespace: api.namespace } : {}),
+    ...(api?.daemonSet ? { flannelImage: daemonSetImage(api.daemonSet) } : {}),
+  });
   let results: NodeGatherResult[];
   try {
     results = await probeWithProgress(selection.nodes, exec, access, io, options.signal);

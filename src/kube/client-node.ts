@@ -11,6 +11,7 @@ import {
 import type { KubeClient, PatchType } from './client.ts';
 import { isNotFound, toKubeError } from './api-errors.ts';
 import { displayName, refOf, type KubeObject, type ObjectRef } from './kube-object.ts';
+import { execInPod } from './pod-exec.ts';
 import { withRetry } from './retry.ts';
 import { loadKubeConfig, type KubeconfigSelection } from './kubeconfig.ts';
 
@@ -71,6 +72,11 @@ export const createClientNodeKube = (sel: KubeconfigSelection, env: NodeJS.Proce
         );
         return result.items as unknown as T[];
       }),
+    create: <T extends KubeObject>(object: KubeObject) =>
+      call(
+        `create ${displayName(refOf(object))}`,
+        async () => (await objects.create(object, undefined, undefined, 'flannelctl')) as unknown as T,
+      ),
     apply: <T extends KubeObject>(
       object: KubeObject,
       o: { fieldManager: string; force?: boolean; dryRun?: boolean },
@@ -141,5 +147,6 @@ export const createClientNodeKube = (sel: KubeconfigSelection, env: NodeJS.Proce
       call(`get logs of pod ${namespace}/${name}`, () =>
         core.readNamespacedPodLog({ namespace, name, container: o.container, tailLines: o.tailLines }),
       ),
+    exec: (request) => execInPod(kc, server, request),
   };
 };

@@ -16,6 +16,23 @@ export interface AccessCheck {
   readonly name?: string;
 }
 
+/** A command run in a pod's container through pods/exec, with `stdin` as its standard input. */
+export interface PodExecRequest {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly command: readonly string[];
+  readonly stdin?: string;
+  /** Aborting closes the connection (the command may still finish in the container). */
+  readonly signal?: AbortSignal;
+}
+
+export interface PodExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
 /**
  * The narrow Kubernetes port flannelctl uses. Every method maps API and network errors to a
  * FlannelctlError with a clear message (see api-errors.ts).
@@ -31,6 +48,8 @@ export interface KubeClient {
     kind: string,
     options?: { namespace?: string; labelSelector?: string; fieldSelector?: string },
   ): Promise<T[]>;
+  /** POST: creates the object; AlreadyExists is a KubeApiError with status 409. */
+  create<T extends KubeObject = KubeObject>(object: KubeObject): Promise<T>;
   /** Server-side apply with a field manager. */
   apply<T extends KubeObject = KubeObject>(
     object: KubeObject,
@@ -51,4 +70,6 @@ export interface KubeClient {
     name: string,
     options?: { container?: string; tailLines?: number },
   ): Promise<string>;
+  /** pods/exec over a WebSocket; a refused upgrade is a KubeApiError with its status (403, 404, …). */
+  exec(request: PodExecRequest): Promise<PodExecResult>;
 }

@@ -1,20 +1,28 @@
 // Builds the NodeExec a command uses from its parsed node-access flags. The SSH adapter (ssh2) is
-// loaded on demand so commands that never talk to nodes, and --help, stay fast.
+// loaded on demand so commands that never talk to nodes, and --help, stay fast; kube-exec needs the
+// API client and flannel's namespace and image, which the caller has already read.
+import { randomBytes } from 'node:crypto';
 import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
 import { UsageError } from '../errors.ts';
 import { canPrompt, type Io } from '../io.ts';
+import type { KubeClient } from '../kube/client.ts';
 import type { NodeExec } from './exec.ts';
 
 export interface CreateNodeExecDeps {
   readonly io: Io;
   /** --yes: never prompt (the passphrase then comes from FLANNELCTL_SSH_PASSPHRASE or ssh-agent). */
   readonly yes: boolean;
+  /** kube-exec: the API, flannel's namespace and the flannel DaemonSet's image (the default pod image). */
+  readonly kube?: KubeClient;
+  readonly namespace?: string;
+  readonly flannelImage?: string;
 }
 
 export const createNodeExec = async (
   options: NodeAccessOptions,
   deps: CreateNodeExecDeps,
 ): Promise<NodeExec> => {
+  if (options.mode === 'kube-exec') return kubeExec(options, deps);
   if (options.mode !== 'ssh') throw new UsageError(`--node-access ${options.mode} is not available yet`);
   const { createSshExec } = await import('./ssh.ts');
   const { io, yes } = deps;
@@ -40,5 +48,32 @@ export const createNodeExec = async (
     env: io.env,
     concurrency: options.concurrency,
     connectTimeoutMs: options.connectTimeoutMs,
+  });
+};
+
+const kubeExec = async (options: NodeAccessOptions, deps: CreateNodeExecDeps): Promise<NodeExec> => {
+  const { kube, namespace } = deps;
+  if (!kube || !namespace) {
+    throw new UsageError(
+      '--node-access kube-exec needs the Kubernetes API (and this command does not support it without one)',
+      'pass --kubeconfig, or use --node-access ssh',
+    );
+  }
+  const image = options.nodeImage ?? deps.flannelImage;
+  if (!image) {
+    throw new UsageError(
+      `--node-access kube-exec: no flannel DaemonSet in ${namespace} to take the pod image from`,
+      "pass --node-image IMAGE (it needs sh, iproute2 and iptables), or -n for flannel's namespace",
+    );
+  }
+  const { createKubeExec } = await import('./kube-exec.ts');
+  return createKubeExec({
+    kube,
+    namespace,
+    image,
+    runId: randomBytes(3).toString('hex'),
+    concurrency: options.concurrency,
+    startTimeoutMs: options.connectTimeoutMs,
+    log: (line) => deps.io.stderr.write(`${line}\n`),
   });
 };

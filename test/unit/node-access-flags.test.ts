@@ -114,7 +114,9 @@ test('every flag lands in the typed options', () => {
 
 test('bad values and conflicting flags are usage errors naming the flag', () => {
   const cases: [string[], RegExp][] = [
-    [['--node-access', 'kube-exec'], /--node-access kube-exec is not available yet/],
+    [['--node-access', 'daemonset'], /--node-access daemonset is not available yet/],
+    [['--node-access', 'kube-exec', '--ssh-sudo'], /--ssh-sudo does not apply to --node-access kube-exec/],
+    [['--node-image', 'busybox'], /--node-image applies only to --node-access kube-exec/],
     [['--node-access', 'telnet'], /--node-access.*telnet.*Allowed choices are ssh, kube-exec, daemonset/],
     [
       ['--node-address', 'hostname'],
@@ -148,4 +150,13 @@ test('bad values and conflicting flags are usage errors naming the flag', () => 
     [['--concurrency', '-1'], /--concurrency takes a whole number/],
   ];
   for (const [args, message] of cases) usage(args, message);
+});
+
+test('kube-exec: --node-image is kept, and pods get 60s to start unless --connect-timeout says otherwise', () => {
+  const kube = parse('--node-access', 'kube-exec', '--node-image', 'registry.local:5000/flannel:v0.28.9');
+  assert.equal(kube.mode, 'kube-exec');
+  assert.equal(kube.nodeImage, 'registry.local:5000/flannel:v0.28.9');
+  assert.equal(kube.connectTimeoutMs, 60_000);
+  assert.equal(parse('--node-access', 'kube-exec', '--connect-timeout', '5s').connectTimeoutMs, 5000);
+  assert.equal(parse().connectTimeoutMs, 10_000);
 });

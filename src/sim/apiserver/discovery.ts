@@ -66,7 +66,7 @@ const resourceEntries = (t: ResourceType) => [
     singularName: '',
     namespaced: t.namespaced,
     kind: t.kind,
-    verbs: sub === 'log' ? ['get'] : ['get', 'patch', 'update'],
+    verbs: sub === 'log' ? ['get'] : sub === 'exec' ? ['create', 'get'] : ['get', 'patch', 'update'],
   })),
 ];
 

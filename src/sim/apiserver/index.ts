@@ -8,3 +8,4 @@ export type { KubeconfigOptions } from './kubeconfig.ts';
 export type { PolicyRule, SimUser, UserInfo } from './authorizer.ts';
 export { serviceAccountUser } from './authorizer.ts';
 export { isPodReady } from './daemonset-controller.ts';
+export type { NodeExecHandler, NodeExecRequest, NodeExecResult } from './pod-exec.ts';

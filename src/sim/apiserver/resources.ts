@@ -74,7 +74,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     shortNames: ['po'],
     categories: ['all'],
     verbs: crud,
-    subresources: ['status', 'log'],
+    subresources: ['status', 'log', 'exec'],
   },
   {
     group: '',

@@ -232,6 +232,8 @@ const serveResource = async (
   const body = protobuf ? '' : raw.toString('utf8');
   const q = new URL(req.url ?? '/', 'http://emulator').searchParams;
   const verb = record.verb!;
+  // pods/exec is served on the WebSocket upgrade (pod-exec.ts); a plain request is refused like the real server does.
+  if (subresource === 'exec') throw badRequest('Upgrade request required');
   if (!t.verbs.includes(verb) && !(subresource && ['get', 'update', 'patch'].includes(verb)))
     throw methodNotAllowed();
   // RequestInfo puts a namespace's own name in the namespace attribute, so a RoleBinding can grant it.

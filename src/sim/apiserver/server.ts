@@ -12,6 +12,7 @@ import type { KubeconfigOptions } from './kubeconfig.ts';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
 import type { ContainerExit, PodHook } from './kubelet.ts';
 import { Kubelet } from './kubelet.ts';
+import { PodExecServer, type NodeExecHandler } from './pod-exec.ts';
 import { PodLogs } from './pod-logs.ts';
 import { Registry } from './registry.ts';
 import { RequestLog } from './request-log.ts';
@@ -53,6 +54,8 @@ export interface ApiServer {
   /** Runs when a pod bound to a node starts; a returned promise holds readiness, a rejection denies it. */
   onPodStarted(hook: PodHook): () => void;
   onPodDeleted(hook: PodHook): () => void;
+  /** Runs pods/exec into pods on this node (its model, or its lab namespace); returns the unregister function. */
+  onNodeExec(node: string, handler: NodeExecHandler): () => void;
   /** The pod's container exited (a runner ran it for real): final phase and exit code, as a kubelet reports. */
   podExited(namespace: string, name: string, uid: string, exit: ContainerExit): Promise<void>;
   /** Adds to what `kubectl logs` shows for the pod (first container unless named). */
@@ -89,7 +92,7 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
   seedCluster(registry, options.seed ?? { nodes: [] });
 
   let address = '127.0.0.1:0';
-  const handler = createHandler({
+  const handlerContext = {
     store,
     registry,
     faults,
@@ -99,8 +102,11 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
     authorizer: new Authorizer(store),
     serverAddress: () => address,
     watches,
-  });
+  };
+  const handler = createHandler(handlerContext);
+  const podExec = new PodExecServer(handlerContext);
   const http = createServer((req, res) => void handler(req, res));
+  http.on('upgrade', (req, socket, head: Buffer) => podExec.upgrade(req, socket, head));
   http.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -134,6 +140,7 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
       kubelet.deletedHooks.add(hook);
       return () => kubelet.deletedHooks.delete(hook);
     },
+    onNodeExec: (node, execHandler) => podExec.register(node, execHandler),
     podExited: (namespace, name, uid, exit) => kubelet.containerExited(namespace, name, uid, exit),
     appendPodLog: (namespace, name, text, container) => {
       const pod = store.get(PODS, namespace, name);
@@ -166,6 +173,7 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
       stopNamespaces();
       kubelet.stop();
       for (const res of watches) res.end();
+      podExec.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();

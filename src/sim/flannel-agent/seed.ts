@@ -10,7 +10,8 @@ import type { AnyBackend } from '../../flannel/net-conf.ts';
 import { APP_LABEL, FLANNEL_NAMESPACE } from '../../flannel/names.ts';
 import type { ClusterSeed, KubeObject, SeedNode } from '../cluster-seed.ts';
 import { isPodReady, startApiServer } from '../apiserver/index.ts';
-import type { ApiServer } from '../apiserver/index.ts';
+import type { ApiServer, NodeExecHandler } from '../apiserver/index.ts';
+import { labNodeExec, virtualNodeExec } from '../node-exec.ts';
 import { startFlannelAgents } from './agent.ts';
 import type { FlannelAgents } from './agent.ts';
 import type { Dataplane } from './dataplane.ts';
@@ -25,6 +26,8 @@ export interface SimulatedNode {
   readonly podCidr: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly dataplane: Dataplane;
+  /** Runs pods/exec into pods on this node (kube-exec node access). */
+  readonly exec?: NodeExecHandler;
 }
 
 export interface FlannelInstallOptions {
@@ -43,11 +46,16 @@ export const labNodes = (lab: Lab): SimulatedNode[] =>
     podCidr: node.podCidr,
     ...(node.remote ? { labels: { 'flannelctl.sim/lab-remote': 'true' } } : {}),
     dataplane: new LabDataplane(lab, node),
+    exec: labNodeExec(node),
   }));
 
 /** Virtual nodes (e.g. a fleet's) as simulated nodes: InternalIP = eth0's address, podCIDR = cni0's subnet. */
 export const virtualNodes = (nodes: readonly VirtualNode[]): SimulatedNode[] =>
-  nodes.map((node) => ({ ...describeVirtualNode(node), dataplane: new VirtualDataplane(node) }));
+  nodes.map((node) => ({
+    ...describeVirtualNode(node),
+    dataplane: new VirtualDataplane(node),
+    exec: virtualNodeExec(node),
+  }));
 
 /** Nodes plus a rendered flannel install, for startApiServer({ seed }). */
 export const flannelClusterSeed = (
@@ -137,6 +145,7 @@ export const startSimulatedFlannel = async (options: SimulatedFlannelOptions): P
     readyDelayMs: options.readyDelayMs ?? 20,
   });
   const byName = new Map(nodes.map((n) => [n.name, n.dataplane]));
+  for (const n of nodes) if (n.exec) api.onNodeExec(n.name, n.exec);
   const agents = startFlannelAgents({
     api,
     dataplaneFor: (name) => byName.get(name),
