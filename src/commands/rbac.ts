@@ -23,6 +23,14 @@ export const rbacCommand = (io: Io): Command =>
       "the ServiceAccount's namespace (created when not a built-in one)",
       'default',
     )
+    .addOption(
+      new Option(
+        '--node-access <how>',
+        "with --for doctor: how doctor reaches nodes (kube-exec adds pods and pods/exec in flannel's namespace)",
+      )
+        .choices(['ssh', 'kube-exec'])
+        .default('ssh'),
+    )
     .option(
       '--bench-namespace <ns>',
       'with --for bench: the namespace bench runs its pods in',

@@ -43,6 +43,8 @@ export interface NeedsContext {
   /** Flannel's namespace. */
   readonly namespace: string;
   readonly benchNamespace: string;
+  /** doctor's --node-access: kube-exec also creates, execs into and deletes pods in flannel's namespace. */
+  readonly nodeAccess?: 'ssh' | 'kube-exec';
 }
 
 const core = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({
@@ -71,7 +73,20 @@ const discover: Need = {
   why: 'find the flannel DaemonSet by its app=flannel label',
 };
 
-const doctor = (): Need[] => [
+const kubeExec: Need[] = [
+  {
+    scope: 'flannel',
+    rule: core(['pods'], ['create', 'get', 'delete']),
+    why: '--node-access kube-exec: a node-access pod per node (names carry a run id), polled until running, deleted afterwards',
+  },
+  {
+    scope: 'flannel',
+    rule: core(['pods/exec'], ['create']),
+    why: '--node-access kube-exec: the probe script runs in that pod through pods/exec (sh -s, script on stdin)',
+  },
+];
+
+const doctorReads: Need[] = [
   {
     scope: 'cluster',
     rule: core(['nodes'], ['list']),
@@ -93,6 +108,11 @@ const doctor = (): Need[] => [
     rule: core(['pods/log'], ['get']),
     why: "the tail of each flannel pod's log (flannel-logs check)",
   },
+];
+
+const doctor = (ctx: NeedsContext): Need[] => [
+  ...doctorReads,
+  ...(ctx.nodeAccess === 'kube-exec' ? kubeExec : []),
 ];
 
 const migrate = (): Need[] => [
@@ -241,7 +261,7 @@ const bench = (ctx: NeedsContext): Need[] => [
 export const needsFor = (command: RbacCommand, ctx: NeedsContext): Need[] => {
   switch (command) {
     case 'doctor':
-      return doctor();
+      return doctor(ctx);
     case 'migrate':
       return migrate();
     case 'install':

@@ -1,4 +1,5 @@
 // `flannelctl rbac`: prints the least-privilege RBAC a command needs; talks to no cluster.
+import { UsageError } from '../errors.ts';
 import { FLANNEL_NAMESPACE } from '../flannel/names.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
@@ -12,10 +13,13 @@ export interface RbacFlags {
   serviceAccount: string;
   saNamespace: string;
   benchNamespace: string;
+  nodeAccess: 'ssh' | 'kube-exec';
 }
 
 export const runRbac = (flags: RbacFlags, globals: GlobalOptions, io: Io): void => {
   const namespace = globals.namespace ?? FLANNEL_NAMESPACE;
+  if (flags.nodeAccess !== 'ssh' && flags.for !== 'doctor')
+    throw new UsageError('--node-access applies only to --for doctor');
   const objects = buildRbacManifest({
     command: flags.for,
     namespaceScoped: flags.namespaceScoped ?? false,
@@ -23,6 +27,7 @@ export const runRbac = (flags: RbacFlags, globals: GlobalOptions, io: Io): void 
     serviceAccountNamespace: flags.saNamespace,
     namespace,
     benchNamespace: flags.benchNamespace,
+    nodeAccess: flags.nodeAccess,
   });
   if (globals.output === 'json') {
     io.stdout.write(rbacJson(objects));
