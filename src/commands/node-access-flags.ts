@@ -155,6 +155,16 @@ const positiveDuration = (flag: string, text: string): number => {
   return ms;
 };
 
+/**
+ * The node-access pod sees /proc/sys read-only and its own /etc: a sysctl change would fail or land in
+ * the container, never persisted on the host. Changes therefore go over SSH.
+ */
+export const KUBE_EXEC_READ_ONLY = (flag: string): UsageError =>
+  new UsageError(
+    `${flag} cannot change nodes through --node-access kube-exec: its pods read the host, they cannot write /proc/sys or the host's /etc/sysctl.d`,
+    `run ${flag} --dry-run to see the commands, or use --node-access ssh`,
+  );
+
 /** Parses the node-access flags of a command into options; every error names its flag. */
 export const nodeAccessOptions = (command: Command): NodeAccessOptions => {
   const raw = command.opts<RawFlags>();

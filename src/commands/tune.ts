@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { globalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
-import { addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
+import { KUBE_EXEC_READ_ONLY, addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
 
 export interface TuneFlags {
   apply?: boolean;
@@ -38,6 +38,7 @@ Examples:
         throw new UsageError('--dry-run goes with --apply', 'tune alone changes nothing');
       const globals = globalOptions(command);
       const access = nodeAccessOptions(command);
+      if (flags.apply && !flags.dryRun && access.mode === 'kube-exec') throw KUBE_EXEC_READ_ONLY('--apply');
       const { runTune } = await import('../diagnose/tune.ts');
       await runTune(flags, globals, access, io);
     });

@@ -171,4 +171,13 @@ test('SSH flags and --node-image are refused where they do not apply, before any
   const bad = await runCli(['doctor', '--node-access', 'kube-exec', '--node-image', 'Bad Image;rm']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /is not an image reference/);
+  // The pods read the host; changing sysctls goes over SSH (a dry run still prints the commands).
+  for (const args of [
+    ['check-rpfilter', '--fix', '--yes'],
+    ['tune', '--apply', '--yes'],
+  ]) {
+    const r = await runCli([...args, '--node-access', 'kube-exec']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /cannot change nodes through --node-access kube-exec/);
+  }
 });
