@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { globalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
-import { KUBE_EXEC_READ_ONLY, addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
+import { addNodeAccessOptions, nodeAccessOptions, readOnlyAccessError } from './node-access-flags.ts';
 
 export interface CheckRpFilterFlags {
   fix?: boolean;
@@ -41,7 +41,8 @@ Examples:
         throw new UsageError('--dry-run goes with --fix', 'check-rpfilter alone changes nothing');
       const globals = globalOptions(command);
       const access = nodeAccessOptions(command);
-      if (flags.fix && !flags.dryRun && access.mode === 'kube-exec') throw KUBE_EXEC_READ_ONLY('--fix');
+      const readOnly = flags.fix && !flags.dryRun ? readOnlyAccessError('--fix', access.mode) : undefined;
+      if (readOnly) throw readOnly;
       const { runCheckRpFilter } = await import('../diagnose/check-rpfilter.ts');
       await runCheckRpFilter(flags, globals, access, io);
     });

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { globalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
-import { addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
+import { DAEMONSET_READ_ONLY, addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
 
 export interface MigrateFlags {
   to?: 'host-gw' | 'vxlan';
@@ -46,6 +46,9 @@ Examples:
   flannelctl migrate --rollback                       restore the backup taken before the migration`,
     )
     .action(async (flags: MigrateFlags, command: Command) => {
+      const access = nodeAccessOptions(command);
+      // migrate's node commands (cleanup, connectivity pings between restarts) are not one read-only batch.
+      if (access.mode === 'daemonset' && !flags.dryRun) throw DAEMONSET_READ_ONLY('migrate');
       const { runMigrate } = await import('../migrate/run.ts');
-      await runMigrate(flags, globalOptions(command), nodeAccessOptions(command), io);
+      await runMigrate(flags, globalOptions(command), access, io);
     });

@@ -39,7 +39,7 @@ export interface NodeAccessOptions {
   readonly ssh: SshAccessOptions;
   /** --node-image (kube-exec): the node-access pod's image; default the flannel DaemonSet's. */
   readonly nodeImage?: string;
-  /** SSH: connect + handshake + login; kube-exec: until the node-access pod runs (default 60s there). */
+  /** SSH: connect + handshake + login; kube-exec, daemonset: until the node-access pod runs (default 60s there). */
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly concurrency: number;
@@ -87,7 +87,7 @@ export const addNodeAccessOptions = (command: Command): Command =>
     .option('--ssh-sudo', 'run node commands through sudo -n when the remote user is not root')
     .option(
       '--node-image <image>',
-      "kube-exec: image of the node-access pods (default: the flannel DaemonSet's, already on every node)",
+      "kube-exec, daemonset: image of the node-access pods (default: the flannel DaemonSet's, already on every node)",
     )
     .option(
       '--connect-timeout <duration>',
@@ -165,26 +165,35 @@ export const KUBE_EXEC_READ_ONLY = (flag: string): UsageError =>
     `run ${flag} --dry-run to see the commands, or use --node-access ssh`,
   );
 
+/** daemonset runs one batch of scripts everywhere and reads the answers back: for reading only. */
+export const DAEMONSET_READ_ONLY = (what: string): UsageError =>
+  new UsageError(
+    `${what} cannot change nodes through --node-access daemonset: its one batch job per node is for reading`,
+    `run it with --dry-run to see the commands, or use --node-access ssh`,
+  );
+
+/** The usage error for a node-changing flag in a mode that only reads; undefined over SSH. */
+export const readOnlyAccessError = (flag: string, mode: NodeAccessMode): UsageError | undefined =>
+  mode === 'kube-exec'
+    ? KUBE_EXEC_READ_ONLY(flag)
+    : mode === 'daemonset'
+      ? DAEMONSET_READ_ONLY(flag)
+      : undefined;
+
 /** Parses the node-access flags of a command into options; every error names its flag. */
 export const nodeAccessOptions = (command: Command): NodeAccessOptions => {
   const raw = command.opts<RawFlags>();
   const mode = (raw.nodeAccess ?? 'ssh') as NodeAccessMode;
-  if (mode === 'daemonset') {
-    throw new UsageError(
-      `--node-access ${mode} is not available yet`,
-      'use --node-access kube-exec (pods through the API) or ssh (the default)',
-    );
-  }
-  if (mode === 'kube-exec') {
+  if (mode !== 'ssh') {
     const sshFlags = SSH_FLAGS.filter(([key]) => raw[key] !== undefined).map(([, flag]) => flag);
     if (sshFlags.length > 0) {
       throw new UsageError(
-        `${sshFlags.join(', ')} ${sshFlags.length === 1 ? 'does' : 'do'} not apply to --node-access kube-exec`,
-        'kube-exec reaches nodes through pods created with the API: drop the SSH flags',
+        `${sshFlags.join(', ')} ${sshFlags.length === 1 ? 'does' : 'do'} not apply to --node-access ${mode}`,
+        `${mode} reaches nodes through pods created with the API: drop the SSH flags`,
       );
     }
   } else if (raw.nodeImage !== undefined) {
-    throw new UsageError('--node-image applies only to --node-access kube-exec');
+    throw new UsageError('--node-image applies only to --node-access kube-exec and daemonset');
   }
   if (raw.nodeImage !== undefined && !IMAGE_REF.test(raw.nodeImage)) {
     throw new UsageError(
@@ -260,7 +269,7 @@ export const nodeAccessOptions = (command: Command): NodeAccessOptions => {
     ...(raw.nodeImage !== undefined ? { nodeImage: raw.nodeImage } : {}),
     connectTimeoutMs: positiveDuration(
       '--connect-timeout',
-      mode === 'kube-exec' && command.getOptionValueSource('connectTimeout') === 'default'
+      mode !== 'ssh' && command.getOptionValueSource('connectTimeout') === 'default'
         ? DEFAULT_POD_START_TIMEOUT
         : (raw.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT),
     ),

@@ -26,9 +26,9 @@ export const rbacCommand = (io: Io): Command =>
     .addOption(
       new Option(
         '--node-access <how>',
-        "with --for doctor: how doctor reaches nodes (kube-exec adds pods and pods/exec in flannel's namespace)",
+        "with --for doctor: how doctor reaches nodes (kube-exec adds pods and pods/exec, daemonset configmaps and daemonsets, in flannel's namespace)",
       )
-        .choices(['ssh', 'kube-exec'])
+        .choices(['ssh', 'kube-exec', 'daemonset'])
         .default('ssh'),
     )
     .option(

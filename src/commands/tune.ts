@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { globalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
-import { KUBE_EXEC_READ_ONLY, addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
+import { addNodeAccessOptions, nodeAccessOptions, readOnlyAccessError } from './node-access-flags.ts';
 
 export interface TuneFlags {
   apply?: boolean;
@@ -38,7 +38,8 @@ Examples:
         throw new UsageError('--dry-run goes with --apply', 'tune alone changes nothing');
       const globals = globalOptions(command);
       const access = nodeAccessOptions(command);
-      if (flags.apply && !flags.dryRun && access.mode === 'kube-exec') throw KUBE_EXEC_READ_ONLY('--apply');
+      const readOnly = flags.apply && !flags.dryRun ? readOnlyAccessError('--apply', access.mode) : undefined;
+      if (readOnly) throw readOnly;
       const { runTune } = await import('../diagnose/tune.ts');
       await runTune(flags, globals, access, io);
     });

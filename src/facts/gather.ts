@@ -103,6 +103,11 @@ export const gatherNodeFacts = async <T extends NodeTarget>(
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    // A fan-out adapter (the DaemonSet) starts every node's probe at once; the pool then bounds the reads.
+    exec.prepare?.(
+      plans.map(({ node, script }) => ({ node, script })),
+      { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) },
+    );
     // allSettled: when this returns or throws, nothing is still running on any node.
     const settled = await Promise.allSettled(
       plans.map(({ node, nonce, script }) =>

@@ -1,6 +1,6 @@
 // Builds the NodeExec a command uses from its parsed node-access flags. The SSH adapter (ssh2) is
-// loaded on demand so commands that never talk to nodes, and --help, stay fast; kube-exec needs the
-// API client and flannel's namespace and image, which the caller has already read.
+// loaded on demand so commands that never talk to nodes, and --help, stay fast; kube-exec and daemonset
+// need the API client and flannel's namespace and image, which the caller has already read.
 import { randomBytes } from 'node:crypto';
 import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
 import { UsageError } from '../errors.ts';
@@ -22,8 +22,7 @@ export const createNodeExec = async (
   options: NodeAccessOptions,
   deps: CreateNodeExecDeps,
 ): Promise<NodeExec> => {
-  if (options.mode === 'kube-exec') return kubeExec(options, deps);
-  if (options.mode !== 'ssh') throw new UsageError(`--node-access ${options.mode} is not available yet`);
+  if (options.mode === 'kube-exec' || options.mode === 'daemonset') return kubeExec(options, deps);
   const { createSshExec } = await import('./ssh.ts');
   const { io, yes } = deps;
   const ssh = options.ssh;
@@ -51,29 +50,36 @@ export const createNodeExec = async (
   });
 };
 
+/** kube-exec and daemonset: pods through the API, in flannel's namespace, with flannel's image. */
 const kubeExec = async (options: NodeAccessOptions, deps: CreateNodeExecDeps): Promise<NodeExec> => {
   const { kube, namespace } = deps;
+  const mode = options.mode;
   if (!kube || !namespace) {
     throw new UsageError(
-      '--node-access kube-exec needs the Kubernetes API (and this command does not support it without one)',
+      `--node-access ${mode} needs the Kubernetes API (and this command does not support it without one)`,
       'pass --kubeconfig, or use --node-access ssh',
     );
   }
   const image = options.nodeImage ?? deps.flannelImage;
   if (!image) {
     throw new UsageError(
-      `--node-access kube-exec: no flannel DaemonSet in ${namespace} to take the pod image from`,
+      `--node-access ${mode}: no flannel DaemonSet in ${namespace} to take the pod image from`,
       "pass --node-image IMAGE (it needs sh, iproute2 and iptables), or -n for flannel's namespace",
     );
   }
-  const { createKubeExec } = await import('./kube-exec.ts');
-  return createKubeExec({
+  const common = {
     kube,
     namespace,
     image,
     runId: randomBytes(3).toString('hex'),
     concurrency: options.concurrency,
     startTimeoutMs: options.connectTimeoutMs,
-    log: (line) => deps.io.stderr.write(`${line}\n`),
-  });
+    log: (line: string) => deps.io.stderr.write(`${line}\n`),
+  };
+  if (mode === 'daemonset') {
+    const { createDaemonSetAccess } = await import('./daemonset-access.ts');
+    return createDaemonSetAccess(common);
+  }
+  const { createKubeExec } = await import('./kube-exec.ts');
+  return createKubeExec(common);
 };

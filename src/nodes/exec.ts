@@ -1,4 +1,4 @@
-// The one port every node-level operation goes through. Adapters: SSH (ssh.ts), later kube-exec and fakes.
+// The one port every node-level operation goes through. Adapters: SSH (ssh.ts), kube-exec, daemonset and fakes.
 import ipaddr from 'ipaddr.js';
 import { IncompleteError, UsageError } from '../errors.ts';
 
@@ -28,7 +28,18 @@ export interface RunOptions {
   readonly timeoutMs: number;
 }
 
+/** A script meant for one node. */
+export interface NodeJob {
+  readonly node: NodeTarget;
+  readonly script: string;
+}
+
 export interface NodeExec {
+  /**
+   * Optional: the scripts run() is about to be called with, all at once, so an adapter that fans out
+   * in one go (the DaemonSet) starts every node together instead of as run() calls trickle in.
+   */
+  prepare?(jobs: readonly NodeJob[], opts: RunOptions): void;
   run(node: NodeTarget, script: string, opts: RunOptions): Promise<ExecResult>;
   /** Closes every connection opened by this instance. */
   close(): Promise<void>;

@@ -44,7 +44,7 @@ export interface NeedsContext {
   readonly namespace: string;
   readonly benchNamespace: string;
   /** doctor's --node-access: kube-exec also creates, execs into and deletes pods in flannel's namespace. */
-  readonly nodeAccess?: 'ssh' | 'kube-exec';
+  readonly nodeAccess?: 'ssh' | 'kube-exec' | 'daemonset';
 }
 
 const core = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({
@@ -86,6 +86,20 @@ const kubeExec: Need[] = [
   },
 ];
 
+// Its pods are listed and their logs read with the rules doctor already has (pods list, pods/log get).
+const daemonSetAccess: Need[] = [
+  {
+    scope: 'flannel',
+    rule: core(['configmaps'], ['create', 'delete']),
+    why: "--node-access daemonset: a ConfigMap with each node's probe script (names carry a run id), deleted afterwards",
+  },
+  {
+    scope: 'flannel',
+    rule: apps(['daemonsets'], ['create', 'delete']),
+    why: '--node-access daemonset: one DaemonSet runs the probe on every selected node; its pods print the results to their logs; deleted afterwards',
+  },
+];
+
 const doctorReads: Need[] = [
   {
     scope: 'cluster',
@@ -113,6 +127,7 @@ const doctorReads: Need[] = [
 const doctor = (ctx: NeedsContext): Need[] => [
   ...doctorReads,
   ...(ctx.nodeAccess === 'kube-exec' ? kubeExec : []),
+  ...(ctx.nodeAccess === 'daemonset' ? daemonSetAccess : []),
 ];
 
 const migrate = (): Need[] => [

@@ -13,7 +13,7 @@ export interface RbacFlags {
   serviceAccount: string;
   saNamespace: string;
   benchNamespace: string;
-  nodeAccess: 'ssh' | 'kube-exec';
+  nodeAccess: 'ssh' | 'kube-exec' | 'daemonset';
 }
 
 export const runRbac = (flags: RbacFlags, globals: GlobalOptions, io: Io): void => {

@@ -114,7 +114,10 @@ test('every flag lands in the typed options', () => {
 
 test('bad values and conflicting flags are usage errors naming the flag', () => {
   const cases: [string[], RegExp][] = [
-    [['--node-access', 'daemonset'], /--node-access daemonset is not available yet/],
+    [
+      ['--node-access', 'daemonset', '--ssh-user', 'root'],
+      /--ssh-user does not apply to --node-access daemonset/,
+    ],
     [['--node-access', 'kube-exec', '--ssh-sudo'], /--ssh-sudo does not apply to --node-access kube-exec/],
     [['--node-image', 'busybox'], /--node-image applies only to --node-access kube-exec/],
     [['--node-access', 'telnet'], /--node-access.*telnet.*Allowed choices are ssh, kube-exec, daemonset/],

@@ -77,6 +77,11 @@ export class PodExecServer {
     };
   }
 
+  /** The handler for pods on `node`, as pods/exec and a pod's own command use it. */
+  handlerFor(node: string): NodeExecHandler | undefined {
+    return this.handlers.get(node);
+  }
+
   close(): void {
     for (const ws of this.sockets) ws.terminate();
     this.wss.close();

@@ -56,6 +56,8 @@ export interface ApiServer {
   onPodDeleted(hook: PodHook): () => void;
   /** Runs pods/exec into pods on this node (its model, or its lab namespace); returns the unregister function. */
   onNodeExec(node: string, handler: NodeExecHandler): () => void;
+  /** The handler registered for the node, for a container that runs its own command there. */
+  nodeExecHandler(node: string): NodeExecHandler | undefined;
   /** The pod's container exited (a runner ran it for real): final phase and exit code, as a kubelet reports. */
   podExited(namespace: string, name: string, uid: string, exit: ContainerExit): Promise<void>;
   /** Adds to what `kubectl logs` shows for the pod (first container unless named). */
@@ -141,6 +143,7 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
       return () => kubelet.deletedHooks.delete(hook);
     },
     onNodeExec: (node, execHandler) => podExec.register(node, execHandler),
+    nodeExecHandler: (node) => podExec.handlerFor(node),
     podExited: (namespace, name, uid, exit) => kubelet.containerExited(namespace, name, uid, exit),
     appendPodLog: (namespace, name, text, container) => {
       const pod = store.get(PODS, namespace, name);

@@ -12,6 +12,7 @@ import type { ClusterSeed, KubeObject, SeedNode } from '../cluster-seed.ts';
 import { isPodReady, startApiServer } from '../apiserver/index.ts';
 import type { ApiServer, NodeExecHandler } from '../apiserver/index.ts';
 import { labNodeExec, virtualNodeExec } from '../node-exec.ts';
+import { runNodeAccessPods } from '../node-access-pods.ts';
 import { startFlannelAgents } from './agent.ts';
 import type { FlannelAgents } from './agent.ts';
 import type { Dataplane } from './dataplane.ts';
@@ -146,6 +147,8 @@ export const startSimulatedFlannel = async (options: SimulatedFlannelOptions): P
   });
   const byName = new Map(nodes.map((n) => [n.name, n.dataplane]));
   for (const n of nodes) if (n.exec) api.onNodeExec(n.name, n.exec);
+  // --node-access daemonset pods run their node's script through the same handlers.
+  runNodeAccessPods(api);
   const agents = startFlannelAgents({
     api,
     dataplaneFor: (name) => byName.get(name),
