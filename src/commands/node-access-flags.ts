@@ -91,7 +91,7 @@ export const addNodeAccessOptions = (command: Command): Command =>
     )
     .option(
       '--connect-timeout <duration>',
-      `per node: TCP connect + SSH handshake + login (kube-exec: until its pod runs, default ${DEFAULT_POD_START_TIMEOUT})`,
+      `per node: TCP connect + SSH handshake + login (kube-exec, daemonset: until its pod runs, default ${DEFAULT_POD_START_TIMEOUT})`,
       DEFAULT_CONNECT_TIMEOUT,
     )
     .option(
