@@ -89,6 +89,23 @@ test('a node whose pod cannot start is its own issue (exit 3); the other nodes a
   assert.deepEqual(leftovers(cluster), []);
 });
 
+test('a script that does not finish within --command-timeout is a timeout on its node only', async (t) => {
+  const cluster = await startVirtualCluster({ nodes: 2, backend: 'host-gw' });
+  t.after(() => cluster.close());
+  cluster.flannel.api.onNodeExec('node-2', () => new Promise(() => undefined));
+  const r = await daemonSetDoctor(cluster, '--command-timeout', '1s');
+  assert.equal(r.code, 3, r.stderr);
+  const report = JSON.parse(r.stdout) as Report;
+  assert.deepEqual(
+    report.nodes.map((n) => [n.name, n.reachable, n.issue?.kind]),
+    [
+      ['node-1', true, undefined],
+      ['node-2', false, 'timeout'],
+    ],
+  );
+  assert.deepEqual(leftovers(cluster), []);
+});
+
 test('a refused DaemonSet create is an auth issue per node, and the ConfigMap is still deleted', async (t) => {
   const cluster = await startVirtualCluster({ nodes: 2, backend: 'host-gw' });
   t.after(() => cluster.close());
