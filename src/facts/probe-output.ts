@@ -22,8 +22,9 @@ import { parseIptables, parseNftTables } from './parse/iptables.ts';
 import { parseSnmp } from './parse/snmp.ts';
 import { parseSubnetEnv } from './parse/subnet-env.ts';
 import { parseSysctls } from './parse/sysctl.ts';
+import { ROUTE_GET_JSON, ROUTE_GET_TEXT } from './probe-script.ts';
 import type { Section } from './sections.ts';
-import { splitSections } from './sections.ts';
+import { detach, splitSections } from './sections.ts';
 
 export interface ParseProbeOptions {
   /** The address the probe was sent to. */
@@ -70,7 +71,7 @@ export const parseProbeOutput = (
       errors.push({ section: name, kind: 'failed', exitCode: s.exitCode, message: failure(s) });
       return undefined;
     }
-    return s.body;
+    return detach(s.body);
   };
   /** For JSON sections: any complete output is worth parsing (old ip exits 0 or 1 without JSON). */
   const raw = (name: string): string | undefined => {
@@ -83,6 +84,7 @@ export const parseProbeOutput = (
         message: `output of ${name} was cut off`,
       });
     }
+    // Not detached: JSON.parse copies what it keeps; callers detach what they keep of the text.
     return s?.complete ? s.body : undefined;
   };
   const ipFacts = <T>(
@@ -94,8 +96,9 @@ export const parseProbeOutput = (
   ): T | null => {
     const jsonBody = raw(jsonName);
     // The text form is only consulted (and its failure only reported) when the JSON is unusable.
-    const text = jsonBody !== undefined && jsonArray(jsonBody) !== undefined ? undefined : body(textName);
-    const parsed = jsonOrText<T>(key, jsonBody, text, fromJson, fromText);
+    const items = jsonBody === undefined ? undefined : jsonArray(jsonBody);
+    if (items !== undefined) return record(key, fromJson(items));
+    const parsed = jsonOrText<T>(key, jsonBody, body(textName), fromJson, fromText);
     return parsed ? record(key, parsed) : null;
   };
   const record = <T>(key: string, parsed: Parsed<T>): T => {
@@ -106,7 +109,7 @@ export const parseProbeOutput = (
 
   const ipVersionText = sections.get('ip-version');
   const ipVersion: IpVersion | null = ipVersionText?.complete
-    ? parseIpVersion(ipVersionText.body)
+    ? parseIpVersion(detach(ipVersionText.body))
     : (body('ip-version'), null);
 
   const links = ipFacts('links', 'link-json', 'link-text', parseLinksJson, parseLinksText);
@@ -144,8 +147,9 @@ export const parseProbeOutput = (
   const routeGets: Record<string, RouteGetResult> = {};
   const fdb: Record<string, FdbEntry[]> = {};
   for (const name of sections.keys()) {
-    const peer = /^route-get-text\/(.+)$/.exec(name)?.[1];
-    if (peer !== undefined) routeGets[peer] = routeGet(peer, sections);
+    // One form per peer (see the probe's `g`); older probes printed both, JSON first.
+    const peer = /^route-get-(?:json|text)\/(.+)$/.exec(name)?.[1];
+    if (peer !== undefined) routeGets[peer] ??= routeGet(peer, sections);
     const dev = /^fdb-text\/(.+)$/.exec(name)?.[1];
     if (dev !== undefined) {
       const jsonBody = raw(`fdb-json/${dev}`);
@@ -162,7 +166,7 @@ export const parseProbeOutput = (
 
   const sysctlBody = sections.get('sysctl');
   // grep exits 2 when some files are missing; the missing ones are reported in the body.
-  const sysctls = sysctlBody?.complete ? parseSysctls(sysctlBody.body) : (body('sysctl'), null);
+  const sysctls = sysctlBody?.complete ? parseSysctls(detach(sysctlBody.body)) : (body('sysctl'), null);
 
   const subnetSection = sections.get('subnet-env');
   let subnetEnv: SubnetEnv | 'missing' | null = null;
@@ -184,7 +188,10 @@ export const parseProbeOutput = (
   if (iptablesSection?.complete && iptablesSection.exitCode === NOT_INSTALLED) iptables = 'not-installed';
   else {
     const forward = body('iptables-forward');
-    if (forward !== undefined) iptables = parseIptables(raw('iptables-version'), forward);
+    if (forward !== undefined) {
+      const version = raw('iptables-version');
+      iptables = parseIptables(version === undefined ? undefined : detach(version), forward);
+    }
   }
   const nftSection = sections.get('nft-tables');
   const nftTables =
@@ -222,11 +229,13 @@ export const parseProbeOutput = (
 };
 
 const routeGet = (peer: string, sections: Map<string, Section>): RouteGetResult => {
-  const json = sections.get(`route-get-json/${peer}`);
-  const text = sections.get(`route-get-text/${peer}`);
+  const json = sections.get(`${ROUTE_GET_JSON}/${peer}`);
+  const text = sections.get(`${ROUTE_GET_TEXT}/${peer}`);
+  // Without a text section, a JSON section that printed a route line anyway (ip ignoring -j) is read as one.
+  const textual = text ?? json;
   const parsed = parseRouteGet(
     json?.complete ? json.body : undefined,
-    text?.complete && text.exitCode === 0 ? text.body : undefined,
+    textual?.complete && textual.exitCode === 0 ? detach(textual.body) : undefined,
   );
   if (parsed && parsed.value.length > 0)
     return { peer, ok: true, routes: parsed.value, source: parsed.source };
@@ -241,7 +250,7 @@ const routeGet = (peer: string, sections: Map<string, Section>): RouteGetResult 
 };
 
 const failure = (s: Section): string => {
-  const line = firstLine(s.body);
+  const line = detach(firstLine(s.body));
   return line === '' ? `${s.name} exited with ${s.exitCode}` : line;
 };
 

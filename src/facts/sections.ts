@@ -10,6 +10,14 @@ export interface Section {
   readonly complete: boolean;
 }
 
+/**
+ * A copy of `text` that shares no memory with the string it was cut from. V8 keeps a substring of 13 or
+ * more characters as a view of its parent, so one kept section name, error line or kernel version would
+ * keep the node's whole probe output alive (~0.5 MB per node at 1,000 nodes).
+ */
+export const detach = (text: string): string =>
+  text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+
 export const splitSections = (stdout: string, nonce: string): Map<string, Section> => {
   const sections = new Map<string, Section>();
   const marker = new RegExp(`^@@${escape(nonce)} (BEGIN|END) (\\S+)(?: (-?\\d+))?\\r?$`, 'gm');
@@ -19,7 +27,8 @@ export const splitSections = (stdout: string, nonce: string): Map<string, Sectio
     if (!sections.has(section.name)) sections.set(section.name, section);
   };
   for (const match of stdout.matchAll(marker)) {
-    const [line, kind, name = '', code] = match;
+    const [line, kind, cut = '', code] = match;
+    const name = detach(cut);
     const at = match.index;
     if (kind === 'BEGIN') {
       if (open)

@@ -17,19 +17,18 @@ const answer = (node: NodeTarget, script: string): ExecResult => {
   const nonce = /^N=([0-9a-f]+)$/m.exec(script)![1]!;
   const section = (name: string, body: string, code = 0) =>
     `@@${nonce} BEGIN ${name}\n${body}\n@@${nonce} END ${name} ${code}\n`;
-  const peers = [...script.matchAll(/^s route-get-json\/(\S+) /gm)].map((m) => m[1]!);
+  const peers = /^g (.+)$/m.exec(script)?.[1]?.split(' ') ?? [];
   return {
     stdout: [
       section('hostname', node.name),
       section('kernel', '6.1.0-test'),
       section('uid', '0'),
-      ...peers.flatMap((p) => [
+      ...peers.map((p) =>
         section(
           `route-get-json/${p}`,
           JSON.stringify([{ dst: p, dev: 'eth0', prefsrc: node.address, flags: [] }]),
         ),
-        section(`route-get-text/${p}`, `${p} dev eth0 src ${node.address} uid 0`),
-      ]),
+      ),
     ].join(''),
     stderr: '',
     exitCode: 0,

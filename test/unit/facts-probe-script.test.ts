@@ -1,19 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../src/errors.ts';
 import { buildProbeScript, DEFAULT_SUBNET_ENV_PATH } from '../../src/facts/probe-script.ts';
 import { isInterfaceName, isIpLiteral, newProbeNonce } from '../../src/facts/probe-input.ts';
+import { parseProbeOutput } from '../../src/facts/probe-output.ts';
 
 const nonce = '0123456789abcdef0123456789abcdef';
 
 test('the script has one route get per distinct peer and reads the default subnet.env', () => {
   const script = buildProbeScript({ nonce, peers: ['192.168.77.12', '192.168.77.12', 'fd00::12'] });
-  assert.equal(
-    script.match(/s route-get-json\/192\.168\.77\.12 ip -j route get 192\.168\.77\.12$/gm)?.length,
-    1,
-  );
-  assert.match(script, /^s route-get-text\/fd00::12 ip route get fd00::12$/m);
+  assert.match(script, /^g 192\.168\.77\.12 fd00::12$/m);
+  assert.equal(script.match(/192\.168\.77\.12/g)?.length, 1);
+  assert.doesNotMatch(buildProbeScript({ nonce, peers: [] }), /route get 127/);
   assert.ok(script.includes(`c '${DEFAULT_SUBNET_ENV_PATH}'`));
   assert.match(script, /bridge -j fdb show dev flannel\.1/);
   assert.match(script, new RegExp(`^N=${nonce}$`, 'm'));
@@ -78,4 +80,31 @@ test('the script parses as POSIX sh under every shell installed', (t) => {
     const res = spawnSync(bin as string, [...args, '-n'], { input: script, encoding: 'utf8' });
     assert.equal(res.status, 0, `${bin}: ${res.stderr}`);
   }
+});
+
+test('route get runs once per peer, as JSON with iproute2 and as text with BusyBox ip', (t) => {
+  const script = buildProbeScript({ nonce, peers: ['127.0.0.2'] });
+  const probe = (env: NodeJS.ProcessEnv) => {
+    const res = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', env });
+    return { stdout: res.stdout, facts: parseProbeOutput('node-1', res.stdout, nonce) };
+  };
+  if (spawnSync('ip', ['-j', 'route', 'get', '127.0.0.2']).stdout?.toString().startsWith('[')) {
+    const { stdout, facts } = probe(process.env);
+    assert.doesNotMatch(stdout, /route-get-text/);
+    const r = facts.routeGets['127.0.0.2'];
+    assert.ok(r?.ok && r.source === 'json' && r.routes[0]?.dev === 'lo', JSON.stringify(r));
+  } else t.diagnostic('no iproute2 with JSON route get here');
+  if (spawnSync('busybox', ['ip', 'route', 'get', '127.0.0.2']).status === 0) {
+    // BusyBox's ip applet first on PATH, as on a BusyBox node.
+    const dir = mkdtempSync(join(tmpdir(), 'flannelctl-busybox-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    symlinkSync(
+      spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim(),
+      join(dir, 'ip'),
+    );
+    const { stdout, facts } = probe({ ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` });
+    assert.doesNotMatch(stdout, /route-get-json/);
+    const r = facts.routeGets['127.0.0.2'];
+    assert.ok(r?.ok && r.source === 'text' && r.routes[0]?.dev === 'lo', JSON.stringify(r));
+  } else t.diagnostic('no busybox ip here');
 });

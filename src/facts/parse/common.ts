@@ -1,6 +1,7 @@
 // Shared pieces of the ip/bridge parsers: JSON-first with a text fallback, and small accessors that
 // validate untrusted JSON at the boundary instead of casting it.
 import type { Family, Source } from '../node-facts.ts';
+import { detach } from '../sections.ts';
 
 export interface Parsed<T> {
   readonly value: T;
@@ -41,9 +42,25 @@ export const bool = (o: JsonObject, key: string): boolean | null => {
   return typeof v === 'boolean' ? v : null;
 };
 
+// At 1,000 nodes the facts hold ~2M routes and route-get answers: their empty flag lists and their
+// few distinct device, protocol, scope and source strings are shared instead of repeated.
+const EMPTY: readonly string[] = Object.freeze([]);
+const interned = new Map<string, string>();
+
+/** The one copy of a low-cardinality string (device names, protocols, source addresses). */
+export const intern = (value: string | null): string | null => {
+  if (value === null) return null;
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  if (interned.size >= 10_000) interned.clear();
+  interned.set(value, value);
+  return value;
+};
+
 export const strings = (o: JsonObject, key: string): string[] => {
   const v = o[key];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  if (!Array.isArray(v) || v.length === 0) return EMPTY as string[];
+  return v.filter((x): x is string => typeof x === 'string');
 };
 
 export const toNumber = (text: string | undefined | null): number | null => {
@@ -100,5 +117,5 @@ export const jsonOrText = <T>(
       : json.trim().startsWith('[')
         ? 'its JSON was invalid (iproute2 4.17-5.2 bug)'
         : `-j printed no JSON (${firstLine(json).slice(0, 80) || 'empty output'})`;
-  return { ...parsed, warnings: [`${what}: used the text form because ${why}`, ...parsed.warnings] };
+  return { ...parsed, warnings: [detach(`${what}: used the text form because ${why}`), ...parsed.warnings] };
 };

@@ -3,7 +3,18 @@
 // exactly what flannel checks need, so every unknown word becomes a warning instead.
 import type { Family, NextHop, Route, RouteGetEntry } from '../node-facts.ts';
 import type { JsonObject, Parsed } from './common.ts';
-import { isObject, jsonArray, logicalLines, num, str, strings, toCidr, toNumber, words } from './common.ts';
+import {
+  intern,
+  isObject,
+  jsonArray,
+  logicalLines,
+  num,
+  str,
+  strings,
+  toCidr,
+  toNumber,
+  words,
+} from './common.ts';
 
 const ROUTE_TYPES = new Set([
   'unicast',
@@ -100,9 +111,11 @@ const mtuOf = (o: JsonObject): number | null => {
   return null;
 };
 
+const NO_NEXTHOPS: readonly NextHop[] = Object.freeze([]);
+
 const nexthopsOf = (o: JsonObject): NextHop[] => {
   const list = o.nexthops;
-  if (!Array.isArray(list)) return [];
+  if (!Array.isArray(list)) return NO_NEXTHOPS as NextHop[];
   return list.filter(isObject).map((h) => ({
     gateway: gatewayOf(h),
     dev: str(h, 'dev'),
@@ -114,15 +127,15 @@ const nexthopsOf = (o: JsonObject): NextHop[] => {
 export const routeFromJson = (o: JsonObject, family: Family): Route => ({
   family,
   dst: toCidr(str(o, 'dst') ?? 'default', family),
-  type: str(o, 'type') ?? 'unicast',
+  type: intern(str(o, 'type')) ?? 'unicast',
   gateway: gatewayOf(o),
-  dev: str(o, 'dev'),
-  protocol: str(o, 'protocol') ?? 'boot',
-  scope: str(o, 'scope') ?? 'global',
+  dev: intern(str(o, 'dev')),
+  protocol: intern(str(o, 'protocol')) ?? 'boot',
+  scope: intern(str(o, 'scope')) ?? 'global',
   metric: num(o, 'metric'),
   flags: strings(o, 'flags'),
-  table: str(o, 'table') ?? 'main',
-  prefsrc: str(o, 'prefsrc'),
+  table: intern(str(o, 'table')) ?? 'main',
+  prefsrc: intern(str(o, 'prefsrc')),
   mtu: mtuOf(o),
   nexthops: nexthopsOf(o),
 });
@@ -224,9 +237,9 @@ const routeGetFromJson = (o: JsonObject): RouteGetEntry => ({
   dst: str(o, 'dst') ?? '',
   type: str(o, 'type') ?? 'unicast',
   gateway: gatewayOf(o),
-  dev: str(o, 'dev'),
-  prefsrc: str(o, 'prefsrc'),
-  table: str(o, 'table'),
+  dev: intern(str(o, 'dev')),
+  prefsrc: intern(str(o, 'prefsrc')),
+  table: intern(str(o, 'table')),
   flags: strings(o, 'flags'),
 });
 

@@ -1,7 +1,13 @@
 // Answers a script sent to `sh -s` without running a shell. flannelctl's probe script is recognised
 // exactly (rebuilt from its own options and compared), its sections answered from the model; any other
 // script is read line by line as simple commands. Unknown commands fail as dash reports them.
-import { buildProbeScript, PROBE_SYSCTLS, type ProbeScriptOptions } from '../../facts/probe-script.ts';
+import {
+  buildProbeScript,
+  PROBE_SYSCTLS,
+  ROUTE_GET_JSON,
+  ROUTE_GET_TEXT,
+  type ProbeScriptOptions,
+} from '../../facts/probe-script.ts';
 import { bridgeCommand } from './commands/bridge.ts';
 import {
   catCommand,
@@ -80,7 +86,7 @@ export const recogniseProbe = (script: string): ProbeScriptOptions | undefined =
   if (!nonce) return undefined;
   const options: ProbeScriptOptions = {
     nonce,
-    peers: [...script.matchAll(/^s route-get-json\/(\S+) /gm)].map((m) => m[1]!),
+    peers: /^g (.+)$/m.exec(script)?.[1]?.split(' ') ?? [],
     interfaces: [...script.matchAll(/^if ip link show dev (\S+) /gm)].map((m) => m[1]!),
     subnetEnvPath: /^s subnet-env c '([^']*)'$/m.exec(script)?.[1] ?? '',
     cniConfDir: /^s cni-conf l '([^']*)'$/m.exec(script)?.[1] ?? '',
@@ -124,14 +130,27 @@ const probeCommand = (node: VirtualNode, argv: readonly string[]): Output => {
 
 const answerProbe = (node: VirtualNode, script: string, nonce: string): Output => {
   let stdout = '';
-  const section = (line: string): void => {
-    const [, name = '', ...argv] = words(line);
+  const run = (name: string, argv: readonly string[]): void => {
     const r = probeCommand(node, argv);
     // `"$@" 2>&1`: our commands print stderr only when they print nothing else, so order is kept.
     stdout += `\n@@${nonce} BEGIN ${name}\n${r.stdout}${r.stderr}\n@@${nonce} END ${name} ${r.code}\n`;
   };
+  const section = (line: string): void => {
+    const [, name = '', ...argv] = words(line);
+    run(name, argv);
+  };
+  // The probe's `case $(ip -j route get 127.0.0.1) …` picks the one form of `ip route get` for `g`.
+  let routeGetJson = true;
   for (const line of script.split('\n')) {
     if (line.startsWith('s ')) section(line);
+    if (line.startsWith('case $(ip -j route get 127.0.0.1 '))
+      routeGetJson = runCommand(node, ['ip', '-j', 'route', 'get', '127.0.0.1']).stdout.startsWith('[');
+    if (line.startsWith('g ')) {
+      for (const peer of line.slice(2).split(' ')) {
+        if (routeGetJson) run(`${ROUTE_GET_JSON}/${peer}`, ['ip', '-j', 'route', 'get', peer]);
+        else run(`${ROUTE_GET_TEXT}/${peer}`, ['ip', 'route', 'get', peer]);
+      }
+    }
     const guarded = /^if ip link show dev (\S+) >\/dev\/null 2>&1; then (.*); fi$/.exec(line);
     if (guarded && node.link(guarded[1]!)) for (const inner of guarded[2]!.split('; ')) section(inner);
   }
@@ -159,7 +178,7 @@ const writeStdout = (node: VirtualNode, r: Output, path: string, line: number): 
 /** Runs a script as `sh -s` would on this node. */
 export const runScript = (node: VirtualNode, script: string): Output => {
   const probe = recogniseProbe(script);
-  if (probe) return answerProbe(node, script, probe.nonce);
+  if (probe) return node.withRouteIndex(() => answerProbe(node, script, probe.nonce));
   let stdout = '';
   let stderr = '';
   let code = 0;
