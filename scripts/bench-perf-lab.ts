@@ -78,14 +78,20 @@ export const labShellLoopComparison = (nodes: number, cli: string): Promise<Loop
         'BatchMode=yes',
       ];
       let sshCalls = 0;
+      const total = nodes * (NODE_COMMANDS.length + nodes - 1);
       const loopStart = performance.now();
-      for (const node of lab.nodes) {
+      for (const [i, node] of lab.nodes.entries()) {
         const peers = lab.nodes.filter((p) => p.name !== node.name).map((p) => `ip route get ${p.address}`);
         for (const command of [...NODE_COMMANDS, ...peers]) {
           sshCalls++;
           await run('ssh', [...sshArgs, `root@${node.address}`, command]).catch(() => undefined);
         }
+        // Thousands of sequential ssh calls take minutes: show that it is running.
+        process.stderr.write(
+          `\r   shell loop: node ${i + 1}/${nodes}, ${sshCalls}/${total} ssh calls, ${Math.round((performance.now() - loopStart) / 1000)} s`,
+        );
       }
+      process.stderr.write('\n');
       return { doctorMs, loopMs: performance.now() - loopStart, sshCalls };
     } finally {
       await flannel.close();
