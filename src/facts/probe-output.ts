@@ -24,7 +24,7 @@ import { parseSubnetEnv } from './parse/subnet-env.ts';
 import { parseSysctls } from './parse/sysctl.ts';
 import { ROUTE_GET_JSON, ROUTE_GET_TEXT } from './probe-script.ts';
 import type { Section } from './sections.ts';
-import { detach, splitSections } from './sections.ts';
+import { detach, splitPeerSections, splitSections } from './sections.ts';
 
 export interface ParseProbeOptions {
   /** The address the probe was sent to. */
@@ -146,10 +146,15 @@ export const parseProbeOutput = (
 
   const routeGets: Record<string, RouteGetResult> = {};
   const fdb: Record<string, FdbEntry[]> = {};
+  // One form per node (see the probe's `g`): one section holding every peer's output.
+  const routeGetSection = sections.get(ROUTE_GET_JSON) ?? sections.get(ROUTE_GET_TEXT);
+  if (routeGetSection) {
+    for (const part of splitPeerSections(routeGetSection, nonce).values()) {
+      const peer = part.name.slice(routeGetSection.name.length + 1);
+      routeGets[peer] = routeGet(peer, part);
+    }
+  }
   for (const name of sections.keys()) {
-    // One form per peer (see the probe's `g`); older probes printed both, JSON first.
-    const peer = /^route-get-(?:json|text)\/(.+)$/.exec(name)?.[1];
-    if (peer !== undefined) routeGets[peer] ??= routeGet(peer, sections);
     const dev = /^fdb-text\/(.+)$/.exec(name)?.[1];
     if (dev !== undefined) {
       const jsonBody = raw(`fdb-json/${dev}`);
@@ -228,25 +233,17 @@ export const parseProbeOutput = (
   };
 };
 
-const routeGet = (peer: string, sections: Map<string, Section>): RouteGetResult => {
-  const json = sections.get(`${ROUTE_GET_JSON}/${peer}`);
-  const text = sections.get(`${ROUTE_GET_TEXT}/${peer}`);
-  // Without a text section, a JSON section that printed a route line anyway (ip ignoring -j) is read as one.
-  const textual = text ?? json;
+const routeGet = (peer: string, part: Section): RouteGetResult => {
+  const json = part.name.startsWith(`${ROUTE_GET_JSON}/`) ? part : undefined;
+  // A JSON part that printed a route line anyway (ip ignoring -j) is read as text.
   const parsed = parseRouteGet(
     json?.complete ? json.body : undefined,
-    textual?.complete && textual.exitCode === 0 ? detach(textual.body) : undefined,
+    part.complete && part.exitCode === 0 ? detach(part.body) : undefined,
   );
   if (parsed && parsed.value.length > 0)
     return { peer, ok: true, routes: parsed.value, source: parsed.source };
   // `RTNETLINK answers: Network is unreachable` (exit 2) is the interesting case here.
-  const failed = text ?? json;
-  return {
-    peer,
-    ok: false,
-    error: failed ? failure(failed) : 'no route get output',
-    exitCode: failed?.exitCode ?? null,
-  };
+  return { peer, ok: false, error: failure(part), exitCode: part.exitCode };
 };
 
 const failure = (s: Section): string => {

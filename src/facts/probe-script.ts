@@ -20,7 +20,10 @@ export const DEFAULT_SUBNET_ENV_PATH = '/run/flannel/subnet.env';
 export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
 export const DEFAULT_FDB_INTERFACES: readonly string[] = ['flannel.1'];
 
-/** Section name prefixes of `ip route get` per peer: `route-get-json/<peer>` or `route-get-text/<peer>`. */
+/**
+ * The one section of a node's `ip route get`s, in the form it answers in; each peer's output is marked
+ * inside it (see `g`) and parsed as `route-get-json/<peer>` or `route-get-text/<peer>`.
+ */
 export const ROUTE_GET_JSON = 'route-get-json';
 export const ROUTE_GET_TEXT = 'route-get-text';
 
@@ -50,7 +53,10 @@ export const PROBE_SYSCTLS: readonly string[] = [
 //                 truncates /proc/sys values) plus PATH!missing for absent files (module not loaded)
 //  g PEER...      `ip route get PEER` per peer, in the one form this node's ip answers in: JSON where
 //                 `ip -j route get` prints JSON (iproute2 >= 5.0), else text (older, BusyBox). Asking
-//                 for both doubled the probe's processes and output (999 peers at 1,000 nodes).
+//                 for both doubled the probe's processes and output (999 peers at 1,000 nodes). All
+//                 peers share one section (run by s); each peer's output sits between
+//                 `@@N GET PEER` and `@@N GOT PEER EXIT` lines, so the parser splits one section
+//                 per node instead of a million sections at 1,000 nodes.
 const PRELUDE = `LC_ALL=C; export LC_ALL
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin; export PATH
 s() { n=$1; shift; printf '\\n@@%s BEGIN %s\\n' "$N" "$n"; "$@" </dev/null 2>&1; r=$?; printf '\\n@@%s END %s %s\\n' "$N" "$n" "$r"; }
@@ -58,7 +64,7 @@ d() { ip -d "$@" 2>/dev/null || ip "$@"; }
 p() { command -v "$1" >/dev/null 2>&1 || { echo "$1: not installed"; return 127; }; "$@"; }
 c() { [ -e "$1" ] || { echo "$1: not found"; return 66; }; cat "$1"; }
 l() { [ -d "$1" ] || { echo "$1: not found"; return 66; }; for e in "$1"/*; do [ -e "$e" ] && echo "\${e##*/}"; done; return 0; }
-g() { for a; do s "$G/$a" ip $J route get "$a"; done; }
+g() { for a; do printf '@@%s GET %s\\n' "$N" "$a"; ip $J route get "$a"; printf '\\n@@%s GOT %s %s\\n' "$N" "$a" "$?"; done; }
 x() ( cd /proc/sys || exit; for q in ${PROBE_SYSCTLS.join(' ')}; do [ -e "$q" ] || echo "$q!missing"; done; grep -H '' ${PROBE_SYSCTLS.join(' ')} net/ipv4/conf/*/rp_filter )
 `;
 
@@ -88,7 +94,7 @@ export const buildProbeScript = (options: ProbeScriptOptions): string => {
       ? [
           // 127.0.0.1 always has a route (the local table), so this tells JSON support from failure.
           `case $(ip -j route get 127.0.0.1 </dev/null 2>/dev/null) in '['*) J=-j G=${ROUTE_GET_JSON};; *) J= G=${ROUTE_GET_TEXT};; esac`,
-          `g ${peers.join(' ')}`,
+          `s $G g ${peers.join(' ')}`,
         ]
       : []),
     ...interfaces.map(

@@ -48,4 +48,52 @@ export const splitSections = (stdout: string, nonce: string): Map<string, Sectio
 const bodyBefore = (text: string, start: number, markerAt: number): string =>
   text.slice(start, Math.max(start, text[markerAt - 1] === '\n' ? markerAt - 1 : markerAt));
 
+/**
+ * The per-peer parts of one `route-get-*` section (see the probe's `g`): `@@NONCE GET <peer>` opens a
+ * peer's output and `@@NONCE GOT <peer> <exit>` closes it, with the same newline rule as sections. One
+ * section per node instead of one per peer: a plain scan, not a marker regex and Map entry per peer
+ * over the whole output (999 peers at 1,000 nodes). Parts are named `<section>/<peer>`.
+ */
+export const splitPeerSections = (section: Section, nonce: string): Map<string, Section> => {
+  const parts = new Map<string, Section>();
+  const { body } = section;
+  const get = `@@${nonce} GET `;
+  const got = `\n@@${nonce} GOT `;
+  let at = body.indexOf(get);
+  while (at !== -1) {
+    if (at > 0 && body[at - 1] !== '\n') {
+      at = body.indexOf(get, at + 1); // only whole lines are markers
+      continue;
+    }
+    const lineEnd = body.indexOf('\n', at);
+    const peer = body.slice(at + get.length, lineEnd === -1 ? body.length : lineEnd).replace(/\r$/, '');
+    const name = detach(`${section.name}/${peer}`);
+    const start = lineEnd === -1 ? body.length : lineEnd + 1;
+    const close = `${got}${peer} `;
+    let end = body.indexOf(close, start);
+    let code: string | undefined;
+    while (end !== -1) {
+      const codeEnd = body.indexOf('\n', end + close.length);
+      code = /^(-?\d+)\r?$/.exec(body.slice(end + close.length, codeEnd === -1 ? body.length : codeEnd))?.[1];
+      if (code !== undefined) break;
+      end = body.indexOf(close, end + 1);
+    }
+    if (end === -1 || code === undefined) {
+      // Cut off: the rest is this peer's (truncated) output.
+      if (!parts.has(name))
+        parts.set(name, { name, body: body.slice(start), exitCode: null, complete: false });
+      break;
+    }
+    if (!parts.has(name))
+      parts.set(name, {
+        name,
+        body: body.slice(start, Math.max(start, end)),
+        exitCode: Number(code),
+        complete: true,
+      });
+    at = body.indexOf(get, end + 1);
+  }
+  return parts;
+};
+
 const escape = (value: string): string => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -17,17 +17,20 @@ const answer = (node: NodeTarget, script: string): ExecResult => {
   const nonce = /^N=([0-9a-f]+)$/m.exec(script)![1]!;
   const section = (name: string, body: string, code = 0) =>
     `@@${nonce} BEGIN ${name}\n${body}\n@@${nonce} END ${name} ${code}\n`;
-  const peers = /^g (.+)$/m.exec(script)?.[1]?.split(' ') ?? [];
+  const peers = /^s \$G g (.+)$/m.exec(script)?.[1]?.split(' ') ?? [];
   return {
     stdout: [
       section('hostname', node.name),
       section('kernel', '6.1.0-test'),
       section('uid', '0'),
-      ...peers.map((p) =>
-        section(
-          `route-get-json/${p}`,
-          JSON.stringify([{ dst: p, dev: 'eth0', prefsrc: node.address, flags: [] }]),
-        ),
+      section(
+        'route-get-json',
+        peers
+          .map((p) => {
+            const json = JSON.stringify([{ dst: p, dev: 'eth0', prefsrc: node.address, flags: [] }]);
+            return `@@${nonce} GET ${p}\n${json}\n@@${nonce} GOT ${p} 0\n`;
+          })
+          .join(''),
       ),
     ].join(''),
     stderr: '',

@@ -13,7 +13,7 @@ const nonce = '0123456789abcdef0123456789abcdef';
 
 test('the script has one route get per distinct peer and reads the default subnet.env', () => {
   const script = buildProbeScript({ nonce, peers: ['192.168.77.12', '192.168.77.12', 'fd00::12'] });
-  assert.match(script, /^g 192\.168\.77\.12 fd00::12$/m);
+  assert.match(script, /^s \$G g 192\.168\.77\.12 fd00::12$/m);
   assert.equal(script.match(/192\.168\.77\.12/g)?.length, 1);
   assert.doesNotMatch(buildProbeScript({ nonce, peers: [] }), /route get 127/);
   assert.ok(script.includes(`c '${DEFAULT_SUBNET_ENV_PATH}'`));

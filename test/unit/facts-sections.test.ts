@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { splitSections } from '../../src/facts/sections.ts';
+import { splitPeerSections, splitSections } from '../../src/facts/sections.ts';
 
 const N = 'f1a77e1c0ffee0d0';
 const section = (name: string, body: string, code: number | null): string =>
@@ -32,4 +32,36 @@ test("markers without this run's nonce are just body text", () => {
 
 test('output without any marker yields no sections', () => {
   assert.equal(splitSections('sh: 1: Syntax error\n', N).size, 0);
+});
+
+test("one route-get section splits into each peer's output, exactly, with its exit code", () => {
+  const peer = (p: string, body: string, code: number | null): string =>
+    `@@${N} GET ${p}\n${body}` + (code === null ? '' : `\n@@${N} GOT ${p} ${code}\n`);
+  const body =
+    peer('10.0.0.1', '[{"dst":"10.0.0.1"}]\n', 0) +
+    peer('fd00::1', 'RTNETLINK answers: Network is unreachable\n', 2) +
+    peer('10.0.0.2', '', 0) +
+    peer('10.0.0.3', `@@${N} GOT 10.0.0.3 x\n@@${N} GOT 10.0.0.4 0\nno newline`, 1) +
+    peer('10.0.0.5', 'cut', null);
+  const parts = splitPeerSections({ name: 'route-get-json', body, exitCode: null, complete: false }, N);
+  assert.deepEqual(
+    [...parts.values()],
+    [
+      { name: 'route-get-json/10.0.0.1', body: '[{"dst":"10.0.0.1"}]\n', exitCode: 0, complete: true },
+      {
+        name: 'route-get-json/fd00::1',
+        body: 'RTNETLINK answers: Network is unreachable\n',
+        exitCode: 2,
+        complete: true,
+      },
+      { name: 'route-get-json/10.0.0.2', body: '', exitCode: 0, complete: true },
+      {
+        name: 'route-get-json/10.0.0.3',
+        body: `@@${N} GOT 10.0.0.3 x\n@@${N} GOT 10.0.0.4 0\nno newline`,
+        exitCode: 1,
+        complete: true,
+      },
+      { name: 'route-get-json/10.0.0.5', body: 'cut', exitCode: null, complete: false },
+    ],
+  );
 });

@@ -86,7 +86,7 @@ export const recogniseProbe = (script: string): ProbeScriptOptions | undefined =
   if (!nonce) return undefined;
   const options: ProbeScriptOptions = {
     nonce,
-    peers: /^g (.+)$/m.exec(script)?.[1]?.split(' ') ?? [],
+    peers: /^s \$G g (.+)$/m.exec(script)?.[1]?.split(' ') ?? [],
     interfaces: [...script.matchAll(/^if ip link show dev (\S+) /gm)].map((m) => m[1]!),
     subnetEnvPath: /^s subnet-env c '([^']*)'$/m.exec(script)?.[1] ?? '',
     cniConfDir: /^s cni-conf l '([^']*)'$/m.exec(script)?.[1] ?? '',
@@ -142,15 +142,19 @@ const answerProbe = (node: VirtualNode, script: string, nonce: string): Output =
   // The probe's `case $(ip -j route get 127.0.0.1) …` picks the one form of `ip route get` for `g`.
   let routeGetJson = true;
   for (const line of script.split('\n')) {
-    if (line.startsWith('s ')) section(line);
+    if (line.startsWith('s $G g ')) {
+      // `g`: every peer's route get in one section, each between GET and GOT lines.
+      const argv = routeGetJson ? ['ip', '-j', 'route', 'get'] : ['ip', 'route', 'get'];
+      const parts: string[] = [];
+      for (const peer of line.slice('s $G g '.length).split(' ')) {
+        const r = runCommand(node, [...argv, peer]);
+        parts.push(`@@${nonce} GET ${peer}\n${r.stdout}${r.stderr}\n@@${nonce} GOT ${peer} ${r.code}\n`);
+      }
+      const name = routeGetJson ? ROUTE_GET_JSON : ROUTE_GET_TEXT;
+      stdout += `\n@@${nonce} BEGIN ${name}\n${parts.join('')}\n@@${nonce} END ${name} 0\n`;
+    } else if (line.startsWith('s ')) section(line);
     if (line.startsWith('case $(ip -j route get 127.0.0.1 '))
       routeGetJson = runCommand(node, ['ip', '-j', 'route', 'get', '127.0.0.1']).stdout.startsWith('[');
-    if (line.startsWith('g ')) {
-      for (const peer of line.slice(2).split(' ')) {
-        if (routeGetJson) run(`${ROUTE_GET_JSON}/${peer}`, ['ip', '-j', 'route', 'get', peer]);
-        else run(`${ROUTE_GET_TEXT}/${peer}`, ['ip', 'route', 'get', peer]);
-      }
-    }
     const guarded = /^if ip link show dev (\S+) >\/dev\/null 2>&1; then (.*); fi$/.exec(line);
     if (guarded && node.link(guarded[1]!)) for (const inner of guarded[2]!.split('; ')) section(inner);
   }
