@@ -149,10 +149,8 @@ export const parseProbeOutput = (
   // One form per node (see the probe's `g`): one section holding every peer's output.
   const routeGetSection = sections.get(ROUTE_GET_JSON) ?? sections.get(ROUTE_GET_TEXT);
   if (routeGetSection) {
-    for (const part of splitPeerSections(routeGetSection, nonce).values()) {
-      const peer = part.name.slice(routeGetSection.name.length + 1);
+    for (const [peer, part] of splitPeerSections(routeGetSection, nonce))
       routeGets[peer] = routeGet(peer, part);
-    }
   }
   for (const name of sections.keys()) {
     const dev = /^fdb-text\/(.+)$/.exec(name)?.[1];
@@ -239,6 +237,7 @@ const routeGet = (peer: string, part: Section): RouteGetResult => {
   const parsed = parseRouteGet(
     json?.complete ? json.body : undefined,
     part.complete && part.exitCode === 0 ? detach(part.body) : undefined,
+    peer,
   );
   if (parsed && parsed.value.length > 0)
     return { peer, ok: true, routes: parsed.value, source: parsed.source };

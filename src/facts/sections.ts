@@ -52,7 +52,7 @@ const bodyBefore = (text: string, start: number, markerAt: number): string =>
  * The per-peer parts of one `route-get-*` section (see the probe's `g`): `@@NONCE GET <peer>` opens a
  * peer's output and `@@NONCE GOT <peer> <exit>` closes it, with the same newline rule as sections. One
  * section per node instead of one per peer: a plain scan, not a marker regex and Map entry per peer
- * over the whole output (999 peers at 1,000 nodes). Parts are named `<section>/<peer>`.
+ * over the whole output (999 peers at 1,000 nodes). Keyed by peer; parts are named `<section>/<peer>`.
  */
 export const splitPeerSections = (section: Section, nonce: string): Map<string, Section> => {
   const parts = new Map<string, Section>();
@@ -66,8 +66,11 @@ export const splitPeerSections = (section: Section, nonce: string): Map<string, 
       continue;
     }
     const lineEnd = body.indexOf('\n', at);
-    const peer = body.slice(at + get.length, lineEnd === -1 ? body.length : lineEnd).replace(/\r$/, '');
-    const name = detach(`${section.name}/${peer}`);
+    // Detached: the peer is kept as a key of the facts; the name only in rare failure messages.
+    const peer = detach(
+      body.slice(at + get.length, lineEnd === -1 ? body.length : lineEnd).replace(/\r$/, ''),
+    );
+    const name = `${section.name}/${peer}`;
     const start = lineEnd === -1 ? body.length : lineEnd + 1;
     const close = `${got}${peer} `;
     let end = body.indexOf(close, start);
@@ -80,12 +83,12 @@ export const splitPeerSections = (section: Section, nonce: string): Map<string, 
     }
     if (end === -1 || code === undefined) {
       // Cut off: the rest is this peer's (truncated) output.
-      if (!parts.has(name))
-        parts.set(name, { name, body: body.slice(start), exitCode: null, complete: false });
+      if (!parts.has(peer))
+        parts.set(peer, { name, body: body.slice(start), exitCode: null, complete: false });
       break;
     }
-    if (!parts.has(name))
-      parts.set(name, {
+    if (!parts.has(peer))
+      parts.set(peer, {
         name,
         body: body.slice(start, Math.max(start, end)),
         exitCode: Number(code),

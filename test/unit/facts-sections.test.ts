@@ -44,24 +44,16 @@ test("one route-get section splits into each peer's output, exactly, with its ex
     peer('10.0.0.3', `@@${N} GOT 10.0.0.3 x\n@@${N} GOT 10.0.0.4 0\nno newline`, 1) +
     peer('10.0.0.5', 'cut', null);
   const parts = splitPeerSections({ name: 'route-get-json', body, exitCode: null, complete: false }, N);
+  const part = (p: string, body: string, exitCode: number | null) =>
+    [p, { name: `route-get-json/${p}`, body, exitCode, complete: exitCode !== null }] as const;
   assert.deepEqual(
-    [...parts.values()],
+    [...parts.entries()],
     [
-      { name: 'route-get-json/10.0.0.1', body: '[{"dst":"10.0.0.1"}]\n', exitCode: 0, complete: true },
-      {
-        name: 'route-get-json/fd00::1',
-        body: 'RTNETLINK answers: Network is unreachable\n',
-        exitCode: 2,
-        complete: true,
-      },
-      { name: 'route-get-json/10.0.0.2', body: '', exitCode: 0, complete: true },
-      {
-        name: 'route-get-json/10.0.0.3',
-        body: `@@${N} GOT 10.0.0.3 x\n@@${N} GOT 10.0.0.4 0\nno newline`,
-        exitCode: 1,
-        complete: true,
-      },
-      { name: 'route-get-json/10.0.0.5', body: 'cut', exitCode: null, complete: false },
+      part('10.0.0.1', '[{"dst":"10.0.0.1"}]\n', 0),
+      part('fd00::1', 'RTNETLINK answers: Network is unreachable\n', 2),
+      part('10.0.0.2', '', 0),
+      part('10.0.0.3', `@@${N} GOT 10.0.0.3 x\n@@${N} GOT 10.0.0.4 0\nno newline`, 1),
+      part('10.0.0.5', 'cut', null),
     ],
   );
 });

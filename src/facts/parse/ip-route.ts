@@ -233,8 +233,8 @@ export const parseRoutesText = (text: string, family: Family = 'inet'): Parsed<R
 
 // --- route get ----------------------------------------------------------------------------------
 
-const routeGetFromJson = (o: JsonObject): RouteGetEntry => ({
-  dst: str(o, 'dst') ?? '',
+const routeGetFromJson = (o: JsonObject, peer: string | undefined): RouteGetEntry => ({
+  dst: sameAs(str(o, 'dst') ?? '', peer),
   type: str(o, 'type') ?? 'unicast',
   gateway: gatewayOf(o),
   dev: intern(str(o, 'dev')),
@@ -243,13 +243,18 @@ const routeGetFromJson = (o: JsonObject): RouteGetEntry => ({
   flags: strings(o, 'flags'),
 });
 
+// The answer's dst is usually the peer asked about: one string for both (1M answers at 1,000 nodes).
+const sameAs = (value: string, peer: string | undefined): string => (value === peer ? peer : value);
+
 /** `ip [-j] route get <peer>` output; undefined when the text is neither JSON nor a route line. */
 export const parseRouteGet = (
   json: string | undefined,
   text: string | undefined,
+  peer?: string,
 ): Parsed<RouteGetEntry[]> | undefined => {
   const items = json === undefined ? undefined : jsonArray(json);
-  if (items !== undefined) return { value: items.map(routeGetFromJson), source: 'json', warnings: [] };
+  if (items !== undefined)
+    return { value: items.map((o) => routeGetFromJson(o, peer)), source: 'json', warnings: [] };
   if (text === undefined) return undefined;
   const warnings: string[] = [];
   const lines = logicalLines(text).filter((line) => !/^(RTNETLINK|Error|ip:)/i.test(line));
@@ -259,7 +264,15 @@ export const parseRouteGet = (
     const family: Family = dst.includes(':') ? 'inet6' : 'inet';
     const r = parseRouteLine(line, family, warnings);
     const table = /\btable\s+(\S+)/.exec(line)?.[1] ?? null;
-    return { dst, type: r.type, gateway: r.gateway, dev: r.dev, prefsrc: r.prefsrc, table, flags: r.flags };
+    return {
+      dst: sameAs(dst, peer),
+      type: r.type,
+      gateway: r.gateway,
+      dev: r.dev,
+      prefsrc: r.prefsrc,
+      table,
+      flags: r.flags,
+    };
   });
   return { value, source: 'text', warnings };
 };
