@@ -3,11 +3,10 @@
 // gathering the same facts (routes, neighbours, links, rp_filter, ip_forward, subnet.env, route get
 // to every peer).
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { withLab } from '../src/lab/lab.ts';
+import { labCliArgs } from '../src/lab/cli-args.ts';
 import { startSimulatedFlannel } from '../src/sim/flannel-agent/seed.ts';
 
 const run = promisify(execFile);
@@ -38,31 +37,14 @@ export const labShellLoopComparison = (nodes: number, cli: string): Promise<Loop
     });
     try {
       const ssh = lab.ssh!;
-      const sshConfig = join(lab.dir, 'bench_ssh_config');
-      writeFileSync(sshConfig, '');
+      const cliArgs = labCliArgs(lab, flannel.kubeconfig);
+      const sshConfig = cliArgs[cliArgs.indexOf('--ssh-config') + 1]!;
       const started = performance.now();
-      await run(
-        'node',
-        [
-          cli,
-          'doctor',
-          '--kubeconfig',
-          flannel.kubeconfig,
-          '--ssh-user',
-          'root',
-          '--ssh-key',
-          ssh.identityFile,
-          '--ssh-known-hosts',
-          ssh.knownHostsFile,
-          '--ssh-config',
-          sshConfig,
-          '-o',
-          'json',
-        ],
-        { maxBuffer: 256 * 1024 * 1024 },
-      ).catch((e: { code?: number }) => {
-        if (typeof e.code !== 'number') throw e;
-      });
+      await run('node', [cli, 'doctor', ...cliArgs, '-o', 'json'], { maxBuffer: 256 * 1024 * 1024 }).catch(
+        (e: { code?: number }) => {
+          if (typeof e.code !== 'number') throw e;
+        },
+      );
       const doctorMs = performance.now() - started;
 
       const sshArgs = [

@@ -1,36 +1,14 @@
 // Text printers for bench results and comparisons: kubectl-style columns, medians with their min–max,
 // and a bar chart so a before/after difference is seen at a glance. Colour only when asked for.
 import chalk, { Chalk } from 'chalk';
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
+import { plainTable } from '../render/plain-table.ts';
 import type { BenchComparison, MetricChange } from './compare.ts';
 import type { BenchResult, PathResult } from './result.ts';
 import type { Spread } from './stats.ts';
 import type { Violation } from './thresholds.ts';
 
-const BORDERLESS = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: '',
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
-  middle: '  ',
-};
-
-const table = (head: string[]): Table.Table =>
-  new Table({
-    head,
-    chars: BORDERLESS,
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-  });
+const table = plainTable;
 
 const render = (t: Table.Table): string =>
   t

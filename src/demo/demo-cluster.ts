@@ -81,6 +81,7 @@ const startVirtualDemo = async (options: { nodes: number; backend: DemoBackend }
 
 const startLabDemo = async (options: { nodes: number; backend: DemoBackend }): Promise<DemoCluster> => {
   const { createLab } = await import('../lab/lab.ts');
+  const { labCliArgs } = await import('../lab/cli-args.ts');
   const { startSimulatedFlannel } = await import('../sim/flannel-agent/seed.ts');
   const { injectDeletedRoute, injectStrictRpFilterAsymmetric } = await import('../lab/faults.ts');
   const lab = await createLab({ nodes: options.nodes, podsPerNode: 1 });
@@ -91,26 +92,13 @@ const startLabDemo = async (options: { nodes: number; backend: DemoBackend }): P
     await lab.destroy();
     throw error;
   }
-  const sshConfig = join(lab.dir, 'ssh_config');
-  writeFileSync(sshConfig, '# empty: the lab needs no ssh config\n');
   const ssh = lab.ssh!;
   const inventory = join(lab.dir, 'inventory.yaml');
   writeFileSync(
     inventory,
     `nodes:\n${lab.nodes.map((n) => `  - name: ${n.name}\n    address: ${n.address}\n    podCIDR: ${n.podCidr}\n    ssh: { user: root }\n`).join('')}`,
   );
-  const args = [
-    '--kubeconfig',
-    flannel.kubeconfig,
-    '--ssh-user',
-    'root',
-    '--ssh-key',
-    ssh.identityFile,
-    '--ssh-known-hosts',
-    ssh.knownHostsFile,
-    '--ssh-config',
-    sshConfig,
-  ];
+  const args = labCliArgs(lab, flannel.kubeconfig);
   return {
     kind: 'lab',
     nodeNames: lab.nodes.map((n) => n.name),
