@@ -1,5 +1,12 @@
 // Facts rendered back the way `ip` prints them, so evidence lines read like what the operator would see.
-import type { FdbEntry, Link, Neighbour, Route, RouteGetResult } from '../facts/node-facts.ts';
+import {
+  routeGetRoutes,
+  type FdbEntry,
+  type Link,
+  type Neighbour,
+  type Route,
+  type RouteGetResult,
+} from '../facts/node-facts.ts';
 
 export const formatRoute = (r: Route): string => {
   const parts = [r.type !== 'unicast' ? `${r.type} ${r.dst}` : r.dst];
@@ -17,8 +24,7 @@ export const formatRoute = (r: Route): string => {
 
 export const formatRouteGet = (g: RouteGetResult): string => {
   if (!g.ok) return `ip route get ${g.peer}: ${g.error}`;
-  if (g.routes.length === 0) return `ip route get ${g.peer}: (no route)`;
-  return g.routes
+  return routeGetRoutes(g)
     .map((r) =>
       [
         `ip route get ${g.peer}: ${r.dst}`,

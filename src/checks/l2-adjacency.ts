@@ -3,7 +3,7 @@
 // leaving through the flannel interface. A routed pair cannot use host-gw (the kernel refuses the
 // route with "network is unreachable"); vxlan with DirectRouting handles such clusters.
 import type { ClusterFacts } from '../facts/cluster-facts.ts';
-import type { NodeFacts, RouteGetResult } from '../facts/node-facts.ts';
+import { routeGetCount, type NodeFacts, type RouteGetResult } from '../facts/node-facts.ts';
 import { formatRouteGet } from './evidence.ts';
 import { findingBuilder, listSome } from './finding.ts';
 import { forEachProbedNode } from './per-node.ts';
@@ -31,10 +31,9 @@ export const l2Verdict = (nodeFacts: NodeFacts, uplink: string | null, peerIp: s
   const result: RouteGetResult | undefined = nodeFacts.routeGets[peerIp];
   if (!result) return 'unknown';
   if (!result.ok) return 'error';
-  if (result.routes.length !== 1) return 'ambiguous';
-  const route = result.routes[0]!;
-  if (route.gateway) return 'routed';
-  if (uplink && route.dev !== uplink) return 'other-interface';
+  if (routeGetCount(result) !== 1) return 'ambiguous';
+  if (result.gateway) return 'routed';
+  if (uplink && result.dev !== uplink) return 'other-interface';
   return 'adjacent';
 };
 
@@ -91,12 +90,12 @@ export const l2AdjacencyCheck: Check = {
               out.push(
                 b('ambiguous', routedSeverity, {
                   ...at,
-                  message: `ip route get ${ip} on ${view.name} returns ${result && result.ok ? result.routes.length : 0} routes, flannel needs exactly one without a gateway`,
+                  message: `ip route get ${ip} on ${view.name} returns ${result && result.ok ? routeGetCount(result) : 0} routes, flannel needs exactly one without a gateway`,
                 }),
               );
               break;
             case 'routed': {
-              const gw = result && result.ok ? result.routes[0]!.gateway : null;
+              const gw = result && result.ok ? result.gateway : null;
               out.push(
                 b('routed', routedSeverity, {
                   ...at,
@@ -113,7 +112,7 @@ export const l2AdjacencyCheck: Check = {
               break;
             }
             case 'other-interface': {
-              const dev = result && result.ok ? result.routes[0]!.dev : null;
+              const dev = result && result.ok ? result.dev : null;
               out.push(
                 b('other-interface', routedSeverity, {
                   ...at,

@@ -13,7 +13,7 @@
 // Otherwise the paths are symmetric: strict mode works today but breaks as soon as one of the above
 // appears (a second NIC, a VPN), hence a warning.
 import { effectiveRpFilter } from '../facts/parse/sysctl.ts';
-import type { NodeFacts, RpFilter } from '../facts/node-facts.ts';
+import { routeGetRoutes, type NodeFacts, type RpFilter } from '../facts/node-facts.ts';
 import { contains, tryParseCidr, type Cidr } from '../flannel/cidr.ts';
 import { formatRoute, formatRouteGet } from './evidence.ts';
 import { findingBuilder, sysctlRemediation } from './finding.ts';
@@ -57,7 +57,7 @@ export const asymmetryEvidence = (
   }
   for (const ip of peerIps) {
     const got = nodeFacts.routeGets[ip];
-    if (got?.ok && got.routes.some((r) => r.dev && r.dev !== uplink)) {
+    if (got?.ok && routeGetRoutes(got).some((r) => r.dev && r.dev !== uplink)) {
       evidence.push(`peer reached via another interface: ${formatRouteGet(got)}`);
     }
   }

@@ -2,7 +2,7 @@
 // values flanneld itself would use (public-ip annotation as next hop, podCIDR as lease).
 import type { ApiNode, ClusterFacts, ClusterNode } from '../facts/cluster-facts.ts';
 import { byName, isFlannelVxlanDevice } from '../facts/cluster-facts.ts';
-import type { NodeFacts } from '../facts/node-facts.ts';
+import { routeGetCount, type NodeFacts } from '../facts/node-facts.ts';
 import { tryParseCidr } from '../flannel/cidr.ts';
 import type { NetConf } from '../flannel/net-conf.ts';
 
@@ -109,7 +109,7 @@ export const flannelSubnetFor = (cidr: string): string | null => {
 export const isRouteGetAdjacent = (facts: NodeFacts, peerIp: string): boolean | null => {
   const result = facts.routeGets[peerIp];
   if (!result || !result.ok) return null;
-  return result.routes.length === 1 && !result.routes[0]!.gateway;
+  return routeGetCount(result) === 1 && !result.gateway;
 };
 
 /** The flannel namespace for commands in remediations (kube-flannel when unknown). */

@@ -77,7 +77,7 @@ export const pathBetween = (row: NodeView, peer: NodeView): PathLabel => {
   const uplink = uplinkOf(facts, row.publicIp)?.name ?? null;
   const verdict = l2Verdict(facts, uplink, peer.publicIp);
   const got = facts.routeGets[peer.publicIp];
-  const gateway = got?.ok ? (got.routes[0]?.gateway ?? null) : null;
+  const gateway = got?.ok ? got.gateway : null;
   if (verdict === 'error') return { kind: 'unreachable', text: 'unreachable' };
   if (gateway) return { kind: 'gateway', text: `via ${gateway}` };
   if (podRoute?.gateway === peer.publicIp || verdict === 'adjacent')

@@ -8,6 +8,7 @@ import { listSome } from '../checks/finding.ts';
 import { selectChecks } from '../checks/registry.ts';
 import { nodeViews } from '../checks/topology.ts';
 import type { ClusterFacts } from '../facts/cluster-facts.ts';
+import { routeGetCount } from '../facts/node-facts.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { writeReport } from './output.ts';
@@ -20,7 +21,7 @@ export const routedPairs = (facts: ClusterFacts): string[] => {
     views.flatMap((peer) => {
       if (!row.facts || !peer.publicIp || peer.name === row.name) return [];
       const got = row.facts.routeGets[peer.publicIp];
-      const gateway = got?.ok && got.routes.length === 1 ? got.routes[0]!.gateway : null;
+      const gateway = got?.ok && routeGetCount(got) === 1 ? got.gateway : null;
       return gateway ? [`${row.name} → ${peer.name} via ${gateway}`] : [];
     }),
   );

@@ -38,25 +38,38 @@ export interface NextHop {
   readonly flags: readonly string[];
 }
 
-/** One entry of `ip route get <peer>`: flannel's L2 test wants exactly one, with no gateway. */
+/** One route of `ip route get <peer>`, reduced to what checks read: flannel's L2 test wants exactly one, with no gateway. */
 export interface RouteGetEntry {
   readonly dst: string;
   readonly type: string;
   readonly gateway: string | null;
   readonly dev: string | null;
   readonly prefsrc: string | null;
-  readonly table: string | null;
-  readonly flags: readonly string[];
 }
 
+/**
+ * The answer to `ip route get <peer>`. A success is its first route itself, flattened, plus any further
+ * ones in `more`: one object per peer instead of a result, a list and a route (1M answers at 1,000
+ * nodes). Read the routes with routeGetRoutes.
+ */
 export type RouteGetResult =
-  | {
+  | (RouteGetEntry & {
       readonly peer: string;
       readonly ok: true;
-      readonly routes: readonly RouteGetEntry[];
       readonly source: Source;
-    }
+      /** Routes after the first, when ip printed more than one (usually null). */
+      readonly more: readonly RouteGetEntry[] | null;
+    })
   | { readonly peer: string; readonly ok: false; readonly error: string; readonly exitCode: number | null };
+
+/** Every route of a successful route get, the first one first. */
+export const routeGetRoutes = (g: RouteGetResult & { readonly ok: true }): readonly RouteGetEntry[] => [
+  g,
+  ...(g.more ?? []),
+];
+
+/** How many routes a successful route get returned (at least one). */
+export const routeGetCount = (g: RouteGetResult & { readonly ok: true }): number => 1 + (g.more?.length ?? 0);
 
 export interface VxlanInfo {
   readonly id: number | null;

@@ -239,8 +239,21 @@ const routeGet = (peer: string, part: Section): RouteGetResult => {
     part.complete && part.exitCode === 0 ? detach(part.body) : undefined,
     peer,
   );
-  if (parsed && parsed.value.length > 0)
-    return { peer, ok: true, routes: parsed.value, source: parsed.source };
+  const [first, ...more] = parsed?.value ?? [];
+  if (parsed && first) {
+    const { dst, type, gateway, dev, prefsrc } = first;
+    return {
+      peer,
+      ok: true,
+      source: parsed.source,
+      dst,
+      type,
+      gateway,
+      dev,
+      prefsrc,
+      more: more.length > 0 ? more : null,
+    };
+  }
   // `RTNETLINK answers: Network is unreachable` (exit 2) is the interesting case here.
   return { peer, ok: false, error: failure(part), exitCode: part.exitCode };
 };

@@ -180,9 +180,9 @@ test('a lab node and a virtual node configured alike yield equivalent NodeFacts'
   assert.equal(fromLab.routeGets['203.0.113.9']?.ok, false);
   const self = fromLab.routeGets[real.address];
   assert.ok(self?.ok);
-  assert.equal(self.routes[0]?.type, 'local');
+  assert.equal(self.type, 'local');
   const routed = fromLab.routeGets['172.31.0.9'];
   assert.ok(routed?.ok);
-  assert.equal(routed.routes[0]?.gateway, extraGateway);
+  assert.equal(routed.gateway, extraGateway);
   assert.deepEqual(comparable(fromVirtual), comparable(fromLab));
 });

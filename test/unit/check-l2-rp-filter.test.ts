@@ -69,17 +69,12 @@ describe('l2-adjacency check', () => {
           peer: '192.168.77.13',
           ok: true,
           source: 'json',
-          routes: [
-            {
-              dst: '192.168.77.13',
-              type: 'unicast',
-              gateway: null,
-              dev: 'eth1',
-              prefsrc: null,
-              table: null,
-              flags: [],
-            },
-          ],
+          dst: '192.168.77.13',
+          type: 'unicast',
+          gateway: null,
+          dev: 'eth1',
+          prefsrc: null,
+          more: null,
         },
       },
     }));

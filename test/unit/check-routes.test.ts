@@ -135,17 +135,12 @@ describe('routes check', () => {
           peer: '192.168.78.14',
           ok: true,
           source: 'json',
-          routes: [
-            {
-              dst: '192.168.78.14',
-              type: 'unicast',
-              gateway: '192.168.77.1',
-              dev: 'eth0',
-              prefsrc: null,
-              table: null,
-              flags: [],
-            },
-          ],
+          dst: '192.168.78.14',
+          type: 'unicast',
+          gateway: '192.168.77.1',
+          dev: 'eth0',
+          prefsrc: null,
+          more: null,
         },
       },
     };

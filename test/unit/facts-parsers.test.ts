@@ -102,8 +102,6 @@ test('route get: an error line is not a route; text and JSON agree', () => {
       gateway: '192.168.77.1',
       dev: 'eth0',
       prefsrc: '192.168.77.11',
-      table: null,
-      flags: [],
     },
   ]);
   assert.deepEqual(text?.warnings, []);

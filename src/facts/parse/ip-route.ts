@@ -235,12 +235,10 @@ export const parseRoutesText = (text: string, family: Family = 'inet'): Parsed<R
 
 const routeGetFromJson = (o: JsonObject, peer: string | undefined): RouteGetEntry => ({
   dst: sameAs(str(o, 'dst') ?? '', peer),
-  type: str(o, 'type') ?? 'unicast',
+  type: intern(str(o, 'type')) ?? 'unicast',
   gateway: gatewayOf(o),
   dev: intern(str(o, 'dev')),
   prefsrc: intern(str(o, 'prefsrc')),
-  table: intern(str(o, 'table')),
-  flags: strings(o, 'flags'),
 });
 
 // The answer's dst is usually the peer asked about: one string for both (1M answers at 1,000 nodes).
@@ -263,16 +261,7 @@ export const parseRouteGet = (
     const dst = words(line).find((word) => !ROUTE_TYPES.has(word)) ?? '';
     const family: Family = dst.includes(':') ? 'inet6' : 'inet';
     const r = parseRouteLine(line, family, warnings);
-    const table = /\btable\s+(\S+)/.exec(line)?.[1] ?? null;
-    return {
-      dst: sameAs(dst, peer),
-      type: r.type,
-      gateway: r.gateway,
-      dev: r.dev,
-      prefsrc: r.prefsrc,
-      table,
-      flags: r.flags,
-    };
+    return { dst: sameAs(dst, peer), type: r.type, gateway: r.gateway, dev: r.dev, prefsrc: r.prefsrc };
   });
   return { value, source: 'text', warnings };
 };
