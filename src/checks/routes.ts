@@ -127,6 +127,32 @@ interface PeerContext {
   readonly uplink: string | null;
 }
 
+// Remediations and evidence are built only for a finding (~1M healthy pairs at 1,000 nodes), by
+// module-level functions: closures per pair cost more than the strings they saved.
+const directFixFor = (cidr: string, peerIp: string, node: string, ctx: PeerContext): string =>
+  `ip route replace ${cidr} via ${peerIp}${ctx.uplink ? ` dev ${ctx.uplink}` : ''}  # on ${node}`;
+
+const vxlanFixFor = (facts: Parameters<Check['evaluate']>[0], node: string): string =>
+  `${flannelPodCommands(facts, node).restart}  # flanneld re-adds vxlan routes, neighbours and fdb entries at start`;
+
+const fixFor = (
+  facts: Parameters<Check['evaluate']>[0],
+  node: string,
+  cidr: string,
+  peerIp: string,
+  ctx: PeerContext,
+): string =>
+  ctx.expect === 'vxlan'
+    ? vxlanFixFor(facts, node)
+    : ctx.backend === 'host-gw'
+      ? `${directFixFor(cidr, peerIp, node, ctx)}; flanneld re-adds missing host-gw routes every 10 s, see ${flannelPodCommands(facts, node).logs}`
+      : directFixFor(cidr, peerIp, node, ctx);
+
+const expectedTextFor = (cidr: string, peerIp: string, ctx: PeerContext): string =>
+  ctx.expect === 'vxlan'
+    ? `via ${networkAddress(cidr)} dev ${ctx.device} onlink`
+    : `via ${peerIp}${ctx.uplink && ctx.backend === 'host-gw' ? ` dev ${ctx.uplink}` : ''}`;
+
 const checkPeer = (
   facts: Parameters<Check['evaluate']>[0],
   view: NodeView,
@@ -137,17 +163,6 @@ const checkPeer = (
   const cidr = peer.podCIDR!;
   const peerIp = peer.publicIp!;
   const node = view.name;
-  // Remediations and evidence are built only for a finding: ~1M healthy pairs at 1,000 nodes.
-  const directFix = (): string =>
-    `ip route replace ${cidr} via ${peerIp}${ctx.uplink ? ` dev ${ctx.uplink}` : ''}  # on ${node}`;
-  const vxlanFix = (): string =>
-    `${flannelPodCommands(facts, node).restart}  # flanneld re-adds vxlan routes, neighbours and fdb entries at start`;
-  const fix = (): string =>
-    ctx.expect === 'vxlan'
-      ? vxlanFix()
-      : ctx.backend === 'host-gw'
-        ? `${directFix()}; flanneld re-adds missing host-gw routes every 10 s, see ${flannelPodCommands(facts, node).logs}`
-        : directFix();
   const routes = index.routesByDst.get(cidr) ?? [];
   const at = { node, peer: peer.name };
   if (routes.length === 0) {
@@ -156,7 +171,7 @@ const checkPeer = (
         ...at,
         message: `${node} has no route to ${peer.name}'s podCIDR ${cidr}: pods there are unreachable from ${node}`,
         evidence: [`no route for ${cidr} in the main table`],
-        remediation: fix(),
+        remediation: fixFor(facts, node, cidr, peerIp, ctx),
       }),
     ];
   }
@@ -171,21 +186,16 @@ const checkPeer = (
     ];
   }
   const route = routes[0]!;
-  const evidence = (): string[] => [formatRoute(route)];
   const viaVxlan = route.dev === ctx.device;
   const isDirect = route.type === 'unicast' && !viaVxlan && route.gateway === peerIp;
   const isVxlan = route.type === 'unicast' && viaVxlan && route.gateway === networkAddress(cidr);
-  const expectedText = (): string =>
-    ctx.expect === 'vxlan'
-      ? `via ${networkAddress(cidr)} dev ${ctx.device} onlink`
-      : `via ${peerIp}${ctx.uplink && ctx.backend === 'host-gw' ? ` dev ${ctx.uplink}` : ''}`;
   if (ctx.expect === 'direct' && ctx.backend === 'host-gw' && viaVxlan) {
     return [
       b('stale-vxlan-route', 'fail', {
         ...at,
-        message: `${node} still routes ${peer.name}'s podCIDR ${cidr} through ${ctx.device} (a vxlan leftover) instead of ${expectedText()}`,
-        evidence: evidence(),
-        remediation: directFix(),
+        message: `${node} still routes ${peer.name}'s podCIDR ${cidr} through ${ctx.device} (a vxlan leftover) instead of ${expectedTextFor(cidr, peerIp, ctx)}`,
+        evidence: [formatRoute(route)],
+        remediation: directFixFor(cidr, peerIp, node, ctx),
       }),
     ];
   }
@@ -197,9 +207,9 @@ const checkPeer = (
     return [
       b('wrong-next-hop', 'fail', {
         ...at,
-        message: `${node} routes ${peer.name}'s podCIDR ${cidr} ${route.gateway ? `via ${route.gateway}` : 'without a gateway'}${route.dev ? ` dev ${route.dev}` : ''}, expected ${ctx.expect === 'either' ? `via ${peerIp} or via ${networkAddress(cidr)} dev ${ctx.device} onlink` : expectedText()}`,
-        evidence: evidence(),
-        remediation: fix(),
+        message: `${node} routes ${peer.name}'s podCIDR ${cidr} ${route.gateway ? `via ${route.gateway}` : 'without a gateway'}${route.dev ? ` dev ${route.dev}` : ''}, expected ${ctx.expect === 'either' ? `via ${peerIp} or via ${networkAddress(cidr)} dev ${ctx.device} onlink` : expectedTextFor(cidr, peerIp, ctx)}`,
+        evidence: [formatRoute(route)],
+        remediation: fixFor(facts, node, cidr, peerIp, ctx),
       }),
     ];
   }
@@ -209,8 +219,8 @@ const checkPeer = (
         b('wrong-device', 'fail', {
           ...at,
           message: `${node} routes ${peer.name}'s podCIDR ${cidr} via ${peerIp} out of ${route.dev ?? '?'}, not flannel's interface ${ctx.uplink}`,
-          evidence: evidence(),
-          remediation: directFix(),
+          evidence: [formatRoute(route)],
+          remediation: directFixFor(cidr, peerIp, node, ctx),
         }),
       ];
     }
@@ -219,8 +229,8 @@ const checkPeer = (
         b('onlink', 'warn', {
           ...at,
           message: `${node}'s route to ${peer.name}'s podCIDR ${cidr} is onlink: flanneld never sets that, so it was added by hand and may hide a missing L2 path`,
-          evidence: evidence(),
-          remediation: directFix(),
+          evidence: [formatRoute(route)],
+          remediation: directFixFor(cidr, peerIp, node, ctx),
         }),
       ];
     }
@@ -232,8 +242,8 @@ const checkPeer = (
       b('not-onlink', 'fail', {
         ...at,
         message: `${node}'s vxlan route to ${peer.name}'s podCIDR ${cidr} lacks onlink`,
-        evidence: evidence(),
-        remediation: vxlanFix(),
+        evidence: [formatRoute(route)],
+        remediation: vxlanFixFor(facts, node),
       }),
     ];
   }
@@ -245,10 +255,10 @@ const checkPeer = (
       b('neighbour-missing', 'fail', {
         ...at,
         message: `${node} has no ${ctx.device} neighbour entry for ${gw} (${peer.name}'s VTEP): packets to ${cidr} cannot be encapsulated`,
-        evidence: [...evidence(), `no neighbour ${gw} dev ${ctx.device}`],
+        evidence: [formatRoute(route), `no neighbour ${gw} dev ${ctx.device}`],
         remediation: peer.vtepMac
           ? `ip neigh replace ${gw} dev ${ctx.device} lladdr ${peer.vtepMac} nud permanent  # on ${node}`
-          : vxlanFix(),
+          : vxlanFixFor(facts, node),
       }),
     );
   } else if (peer.vtepMac && neighbour.lladdr.toLowerCase() !== peer.vtepMac) {
@@ -269,7 +279,7 @@ const checkPeer = (
         ...at,
         message: `${node}'s neighbour ${gw} on ${ctx.device} is ${neighbour.state.join(',') || 'not permanent'}: flanneld installs it PERMANENT`,
         evidence: [formatNeighbour(neighbour)],
-        remediation: vxlanFix(),
+        remediation: vxlanFixFor(facts, node),
       }),
     );
   }
