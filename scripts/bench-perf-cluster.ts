@@ -4,15 +4,15 @@
 // within minutes on 2 cores. What doctor reads is the same: node annotations and NetworkUnavailable
 // as flanneld writes them, flannel pods Ready, one route per peer via its public IP on eth0, and
 // subnet.env (the e2e tests cover the same checks against clusters the agents programmed).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { ANNOTATIONS, SUBNET_ENV_PATH } from '../src/flannel/names.ts';
 import { startApiServer, type ApiServer } from '../src/sim/apiserver/index.ts';
 import { flannelClusterSeed, flannelPodStates, virtualNodes } from '../src/sim/flannel-agent/seed.ts';
 import { subnetEnvText } from '../src/sim/flannel-agent/node-agent.ts';
 import { defaultNodeOptions, startVirtualFleet, type VirtualFleet } from '../src/sim/virtual-node/fleet.ts';
+import { fleetCliArgs } from '../src/sim/virtual-cluster.ts';
 
 export interface ConvergedCluster {
   readonly fleet: VirtualFleet;
@@ -75,37 +75,11 @@ export const startConvergedHostGwCluster = async (count: number): Promise<Conver
     }
     const kubeconfig = join(dir, 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);
-    const inventoryFile = join(dir, 'inventory.yaml');
-    writeFileSync(
-      inventoryFile,
-      stringify({
-        nodes: specs.map((s) => {
-          const target = fleet.target(s.name);
-          return {
-            name: s.name,
-            address: s.address,
-            ssh: { host: target.address, port: target.port, user: 'root' },
-          };
-        }),
-      }),
-    );
-    const sshConfig = join(dir, 'ssh_config');
-    writeFileSync(sshConfig, '');
+    const cliArgs = fleetCliArgs(fleet, specs, kubeconfig, dir);
     return {
       fleet,
       api,
-      cliArgs: () => [
-        '--kubeconfig',
-        kubeconfig,
-        '--inventory',
-        inventoryFile,
-        '--ssh-key',
-        fleet.identityFile,
-        '--ssh-known-hosts',
-        fleet.knownHostsFile,
-        '--ssh-config',
-        sshConfig,
-      ],
+      cliArgs: () => cliArgs,
       close,
     };
   } catch (error) {

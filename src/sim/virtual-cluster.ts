@@ -54,7 +54,34 @@ export const startVirtualCluster = async (options: VirtualClusterOptions): Promi
     await fleet.close();
     throw error;
   }
-  const inventoryFile = join(fleet.dir, 'inventory.yaml');
+  const cliArgs = fleetCliArgs(fleet, specs, flannel.kubeconfig, fleet.dir);
+  const inventoryFile = cliArgs[cliArgs.indexOf('--inventory') + 1]!;
+  return {
+    fleet,
+    flannel,
+    kubeconfig: flannel.kubeconfig,
+    inventoryFile,
+    node: (name) => fleet.node(name),
+    cliArgs: () => cliArgs,
+    close: async () => {
+      await flannel.close();
+      await fleet.close();
+    },
+  };
+};
+
+/**
+ * Writes the inventory (node name → SSH host/port on 127.0.0.1 and the address peers route to) and an
+ * empty ssh config into dir, and returns the flags that point flannelctl at the fleet with exactly its
+ * host keys trusted.
+ */
+export const fleetCliArgs = (
+  fleet: VirtualFleet,
+  specs: readonly Pick<VirtualNodeOptions, 'name' | 'address'>[],
+  kubeconfig: string,
+  dir: string,
+): string[] => {
+  const inventoryFile = join(dir, 'inventory.yaml');
   writeFileSync(
     inventoryFile,
     stringify({
@@ -68,29 +95,18 @@ export const startVirtualCluster = async (options: VirtualClusterOptions): Promi
       }),
     }),
   );
-  const sshConfig = join(fleet.dir, 'ssh_config');
+  const sshConfig = join(dir, 'ssh_config');
   writeFileSync(sshConfig, '# empty: the simulated cluster needs no ssh config\n');
-  return {
-    fleet,
-    flannel,
-    kubeconfig: flannel.kubeconfig,
+  return [
+    '--kubeconfig',
+    kubeconfig,
+    '--inventory',
     inventoryFile,
-    node: (name) => fleet.node(name),
-    cliArgs: () => [
-      '--kubeconfig',
-      flannel.kubeconfig,
-      '--inventory',
-      inventoryFile,
-      '--ssh-key',
-      fleet.identityFile,
-      '--ssh-known-hosts',
-      fleet.knownHostsFile,
-      '--ssh-config',
-      sshConfig,
-    ],
-    close: async () => {
-      await flannel.close();
-      await fleet.close();
-    },
-  };
+    '--ssh-key',
+    fleet.identityFile,
+    '--ssh-known-hosts',
+    fleet.knownHostsFile,
+    '--ssh-config',
+    sshConfig,
+  ];
 };
