@@ -72,7 +72,8 @@ const podNetwork = (ns: string, n: number, mtu: number, node: string): void => {
     'type',
     'bridge',
   );
-  ip('-n', ns, 'addr', 'add', `10.244.${n}.1/24`, 'dev', 'cni0');
+  // brd as the bridge plugin sets it (plugins/main/bridge/bridge.go: ensureAddr with the subnet's broadcast).
+  ip('-n', ns, 'addr', 'add', `10.244.${n}.1/24`, 'brd', `10.244.${n}.255`, 'dev', 'cni0');
   ip('-n', ns, 'link', 'set', 'cni0', 'up');
   const pod = netns(`${node}-pod`);
   ip(

@@ -20,7 +20,15 @@ export const readIperf3 = (text: string, what: string): Iperf3Result => {
       'is iperf3 in the image, and is the server reachable? (--image)',
     );
   }
-  if (result.error) throw new OperationError(`${what}: iperf3: ${result.error}`);
+  if (result.error) {
+    // EMSGSIZE: a datagram above the path MTU the sender learned from an ICMP frag-needed. Right after
+    // a vxlan -> host-gw switch that is a cni0 still at 1450: a bridge takes the lowest MTU of its
+    // ports (Linux net/bridge/br_if.c br_mtu_auto_adjust) until the old-MTU pods are gone.
+    const hint = /message too long/i.test(result.error)
+      ? 'a node or pod on the path has a lower MTU than the pods (e.g. cni0 held at 1450 by pods created under vxlan); `flannelctl doctor` names them, recreate those pods'
+      : undefined;
+    throw new OperationError(`${what}: iperf3: ${result.error}`, hint);
+  }
   return result;
 };
 

@@ -88,6 +88,8 @@ const startLabDemo = async (options: { nodes: number; backend: DemoBackend }): P
   let flannel;
   try {
     flannel = await startSimulatedFlannel({ lab, backend: options.backend, routeCheckIntervalMs: 10_000 });
+    // Once flannel wrote subnet.env, kubelet starts a pod on every node through the real CNI plugins.
+    await lab.startPods();
   } catch (error) {
     await lab.destroy();
     throw error;

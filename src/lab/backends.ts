@@ -1,6 +1,7 @@
 // The kernel state flanneld programs, per node, exactly as /work/shared/LAB.md lists it. A flannel agent
 // emulator drives these; tests call them directly.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cniPaths, installCniConf } from './cni.ts';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { LabCommandError, ipIn, tryRun } from './command.ts';
@@ -163,8 +164,12 @@ export interface SubnetEnv {
   readonly [key: string]: string | number | boolean;
 }
 
-/** /run/flannel/subnet.env as flanneld writes it; visible inside the node's sshd sessions. */
+/**
+ * /run/flannel/subnet.env as flanneld writes it; visible inside the node's sshd sessions. The node's
+ * conflist is installed too when it has none, as install-cni does before flanneld starts.
+ */
 export const writeSubnetEnv = (node: LabNode, env: SubnetEnv): void => {
+  if (!existsSync(cniPaths(node).conflist)) installCniConf(node);
   const text = Object.entries(env)
     .map(([key, value]) => `${key}=${String(value)}\n`)
     .join('');

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { NodeTarget } from '../nodes/exec.ts';
-import { ipIn, run, sysctlIn, tryInNetns, inNetns } from './command.ts';
+import { ipIn, run, sysctlIn, tryInNetns, inNetns, tryRun } from './command.ts';
+import { cniAdd, cniDel, cniUnavailableReason, podAttachment } from './cni.ts';
 import { names, newLabPrefix } from './naming.ts';
 import { generateKey, sshdConfig, startSshd, waitForPort, writeLabFile, SSHD } from './sshd.ts';
 import { allocateSubnet } from './subnet-lock.ts';
@@ -26,7 +27,7 @@ export const labUnavailableReason = (): string | undefined => {
   if (process.platform !== 'linux') return 'the lab needs Linux network namespaces';
   if (process.getuid?.() !== 0) return 'the lab needs root (network namespaces)';
   if (!existsSync(SSHD)) return `the lab needs OpenSSH server (${SSHD}); apt-get install openssh-server`;
-  return undefined;
+  return cniUnavailableReason();
 };
 
 const ownedBy = (spec: LabSpec): Required<Pick<LabSpec, 'nodes' | 'remoteNodes' | 'podsPerNode' | 'ssh'>> => {
@@ -152,35 +153,9 @@ export const createLab = async (spec: LabSpec = {}): Promise<Lab> => {
         }
         const podCidr = `10.244.${index}.0/24`;
         const gateway = `10.244.${index}.1`;
-        await ipIn(netns, ['link', 'add', 'cni0', 'type', 'bridge']);
-        await ipIn(netns, ['addr', 'add', `${gateway}/24`, 'dev', 'cni0']);
-        await ipIn(netns, ['link', 'set', 'cni0', 'up']);
+        // No cni0 and no pods yet: the bridge plugin creates cni0 with the first pod (addPod), and that
+        // needs the subnet.env flanneld writes.
         const pods: LabPod[] = [];
-        for (let p = 1; p <= counts.podsPerNode; p++) {
-          const podNs = n.podNs(name, p);
-          await addNs(podNs);
-          const podAddress = `10.244.${index}.${p + 1}`;
-          await run('ip', [
-            'link',
-            'add',
-            n.podHost(index, p),
-            'netns',
-            netns,
-            'type',
-            'veth',
-            'peer',
-            'name',
-            n.podPeer(index, p),
-            'netns',
-            podNs,
-          ]);
-          await ipIn(netns, ['link', 'set', n.podHost(index, p), 'master', 'cni0', 'up']);
-          await ipIn(podNs, ['link', 'set', n.podPeer(index, p), 'name', 'eth0']);
-          await ipIn(podNs, ['addr', 'add', `${podAddress}/24`, 'dev', 'eth0']);
-          await ipIn(podNs, ['link', 'set', 'eth0', 'up']);
-          await ipIn(podNs, ['route', 'add', 'default', 'via', gateway]);
-          pods.push({ name: `${name}-pod-${p}`, netns: podNs, node: name, address: podAddress });
-        }
         const runDir = join(res.dir!, name, 'run');
         mkdirSync(runDir, { recursive: true });
         nodes[i] = {
@@ -210,7 +185,9 @@ export const createLab = async (spec: LabSpec = {}): Promise<Lab> => {
       ...(remoteSubnet ? { remoteSubnet } : {}),
       managementAddress,
       ...(ssh ? { ssh } : {}),
-      namespaces: [...res.namespaces],
+      get namespaces() {
+        return [...res.namespaces];
+      },
       node(name) {
         const node = byName.get(name);
         if (!node) throw new Error(`lab: no node ${name}`);
@@ -218,6 +195,18 @@ export const createLab = async (spec: LabSpec = {}): Promise<Lab> => {
       },
       target(name): NodeTarget {
         return { name, address: this.node(name).address, port: 22, user: 'root' };
+      },
+      addPod: (nodeName, options) => addPod(res, byName, nodeName, options),
+      deletePod: (pod) => deletePod(res, byName, pod),
+      startPods: async (count = counts.podsPerNode) => {
+        const created: LabPod[] = [];
+        await Promise.all(
+          nodes.map(async (node) => {
+            for (let p = node.pods.length + 1; p <= count; p++)
+              created.push(await addPod(res, byName, node.name));
+          }),
+        );
+        return created;
       },
       exec: (netns, argv) => inNetns(netns, argv),
       tryExec: (netns, argv) => tryInNetns(netns, argv),
@@ -235,6 +224,50 @@ export const createLab = async (spec: LabSpec = {}): Promise<Lab> => {
     untrack(res);
     throw error;
   }
+};
+
+let podSerial = 0;
+
+/** A pod sandbox on a node: its namespace, then CNI ADD through the node's conflist (src/lab/cni.ts). */
+const addPod = async (
+  res: LabResources,
+  byName: ReadonlyMap<string, LabNode>,
+  nodeName: string,
+  options: { name?: string } = {},
+): Promise<LabPod> => {
+  const node = byName.get(nodeName);
+  if (!node) throw new Error(`lab: no node ${nodeName}`);
+  const pods = node.pods as LabPod[];
+  const ordinal = pods.length + 1;
+  const netns = `${res.prefix}-${node.name}-p${++podSerial}`;
+  const name = options.name ?? `${node.name}-pod-${ordinal}`;
+  await run('ip', ['netns', 'add', netns]);
+  res.namespaces.push(netns);
+  try {
+    await ipIn(netns, ['link', 'set', 'lo', 'up']);
+    const { address } = await cniAdd(node, podAttachment(netns));
+    const pod: LabPod = { name, netns, node: node.name, address };
+    pods.push(pod);
+    return pod;
+  } catch (error) {
+    await tryRun('ip', ['netns', 'del', netns]);
+    throw error;
+  }
+};
+
+/** CNI DEL, then the namespace goes, as the runtime removes a sandbox. */
+const deletePod = async (
+  res: LabResources,
+  byName: ReadonlyMap<string, LabNode>,
+  pod: LabPod,
+): Promise<void> => {
+  const node = byName.get(pod.node);
+  if (!node) throw new Error(`lab: no node ${pod.node}`);
+  await cniDel(node, podAttachment(pod.netns));
+  await tryRun('ip', ['netns', 'del', pod.netns]);
+  const pods = node.pods as LabPod[];
+  const at = pods.indexOf(pod);
+  if (at >= 0) pods.splice(at, 1);
 };
 
 const startSshds = async (res: LabResources, nodes: readonly LabNode[]): Promise<LabSsh> => {

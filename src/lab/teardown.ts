@@ -1,7 +1,7 @@
 // What a lab created, recorded as it is created, so teardown works after a partial failure too,
 // and process exit/signal handlers that tear down whatever is still up.
 import { rmSync } from 'node:fs';
-import { run, runSyncQuiet, tryRun } from './command.ts';
+import { runSyncQuiet, tryRun } from './command.ts';
 import { releaseSubnet } from './subnet-lock.ts';
 
 export interface LabResources {
@@ -47,7 +47,11 @@ export const teardown = async (res: LabResources): Promise<void> => {
   }
   for (const link of res.rootLinks) {
     const r = await tryRun('ip', ['link', 'show', link]);
-    if (r.code === 0) await run('ip', ['link', 'del', link]).catch((e: Error) => errors.push(e.message));
+    if (r.code !== 0) continue;
+    // Deleting the switch namespace destroys the veth pair asynchronously: gone by now is fine.
+    const del = await tryRun('ip', ['link', 'del', link]);
+    if (del.code !== 0 && (await tryRun('ip', ['link', 'show', link])).code === 0)
+      errors.push(`${link}: ${del.stderr.trim()}`);
   }
   for (const subnet of res.subnets) releaseSubnet(subnet);
   if (res.dir && !res.keepDir) rmSync(res.dir, { recursive: true, force: true });

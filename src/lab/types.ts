@@ -5,7 +5,7 @@ export interface LabSpec {
   readonly nodes?: number;
   /** Nodes behind a router on a second subnet (not L2-adjacent to the others). Default 0. */
   readonly remoteNodes?: number;
-  /** Pod namespaces per node. Default 1. */
+  /** Pods per node that startPods() creates (once flannel wrote subnet.env). Default 1. */
   readonly podsPerNode?: number;
   /** A /24 for the nodes; default: the first free one from 192.168.77.0/24 up. */
   readonly subnet?: string;
@@ -36,6 +36,7 @@ export interface LabNode {
   readonly podCidr: string;
   /** cni0's address, the pods' gateway. */
   readonly gateway: string;
+  /** The node's pods, created by addPod/startPods through CNI; none at first. */
   readonly pods: readonly LabPod[];
   /** Host directory bind-mounted as /run/flannel inside the node's sshd. */
   readonly runDir: string;
@@ -65,6 +66,16 @@ export interface Lab {
   node(name: string): LabNode;
   /** A NodeTarget for the SSH adapter. */
   target(name: string): NodeTarget;
+  /**
+   * A pod on a node, created as kubelet does: a namespace, then CNI ADD through the node's conflist
+   * (flannel → the real bridge plugin). Fails like kubelet's sandbox creation when flannel has not
+   * written subnet.env or the conflist is missing.
+   */
+  addPod(node: string, options?: { name?: string }): Promise<LabPod>;
+  /** CNI DEL and the namespace removed. */
+  deletePod(pod: LabPod): Promise<void>;
+  /** Tops every node up to `count` pods (default: the spec's podsPerNode); returns the new ones. */
+  startPods(count?: number): Promise<LabPod[]>;
   /** Runs argv inside a namespace (node or pod); throws on a non-zero exit. */
   exec(netns: string, argv: readonly string[]): Promise<{ stdout: string; stderr: string }>;
   /** Same, returning the exit code instead of throwing. */

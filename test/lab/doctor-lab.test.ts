@@ -47,6 +47,8 @@ before(async () => {
   writeFileSync(sshConfig, '');
   // The remote node behind the router joins the cluster only for the last test.
   await startFlannel([n1, n2, n3, n4]);
+  // kubelet can start pods once flannel wrote subnet.env: one per node that runs flannel.
+  for (const node of [n1, n2, n3, n4]) await lab.addPod(node.name);
 });
 after(async () => {
   await sim?.close();

@@ -26,6 +26,7 @@ before(async () => {
   remote = lab.nodes.find((n) => n.remote)!;
   // A readiness delay keeps each node's step of the rollout observable; routeCheck runs often.
   sim = await startSimulatedFlannel({ lab, backend: 'vxlan', readyDelayMs: 600, routeCheckIntervalMs: 300 });
+  await lab.startPods(1);
 });
 after(async () => {
   await sim?.close();

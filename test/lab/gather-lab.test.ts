@@ -29,6 +29,7 @@ before(async () => {
   if (skip) return;
   lab = await createLab({ nodes: 3, remoteNodes: 1, podsPerNode: 1 });
   await programHostGwAll(lab.nodes);
+  await lab.startPods();
 });
 
 after(async () => {

@@ -25,6 +25,7 @@ before(async () => {
   lab = await createLab({ nodes: 3, ssh: false });
   [n1, n2, n3] = lab.nodes as [LabNode, LabNode, LabNode];
   await programHostGwAll(lab.nodes);
+  await lab.startPods(1);
 });
 after(() => lab?.destroy());
 

@@ -25,6 +25,7 @@ before(async () => {
   if (skip) return;
   lab = await createLab({ nodes: 4 });
   sim = await startSimulatedFlannel({ lab, backend: 'vxlan', readyDelayMs: 600, routeCheckIntervalMs: 300 });
+  await lab.startPods();
   const inventory = join(lab.dir, 'migrate-inventory.yaml');
   writeFileSync(
     inventory,
@@ -140,7 +141,7 @@ test(
         '8s',
       );
       assert.equal(run.r.code, 1, run.r.stderr + run.r.stdout);
-      assert.equal(run.result?.outcome, 'rolled-back');
+      assert.equal(run.result?.outcome, 'rolled-back', run.r.stderr);
       assert.deepEqual(data(), original);
       for (const node of lab.nodes) assert.equal(backendOf(node.name), 'vxlan');
       const pods = lab.nodes.map((n) => n.pods[0]!);

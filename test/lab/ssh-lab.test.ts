@@ -18,6 +18,8 @@ const opened: SshExec[] = [];
 before(async () => {
   if (skip) return;
   lab = await createLab({ nodes: 3, remoteNodes: 1, podsPerNode: 1 });
+  await programHostGwAll(lab.nodes);
+  await lab.startPods();
 });
 
 after(async () => {

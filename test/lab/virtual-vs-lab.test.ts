@@ -51,6 +51,7 @@ before(async () => {
   real = lab.node('node-1');
   extraGateway = real.address.replace(/\.\d+$/, '.253');
   await programVxlanAll(lab.nodes);
+  await lab.startPods();
   const macs = new Map<string, string>();
   for (const n of lab.nodes) macs.set(n.name, await ensureVxlanDevice(n));
   const links = JSON.parse((await lab.exec(real.netns, ['ip', '-j', 'link', 'show'])).stdout) as {
@@ -89,8 +90,7 @@ before(async () => {
   });
   const v = fleet.node('node-1');
   v.addLink({ name: podVeth, kind: 'veth', master: 'cni0', peerIndex: 2, peerNetnsId: 1 });
-  v.link('cni0')!.mtu = 1500; // the lab's pod veth keeps 1500, and a bridge takes its ports' MTU
-  v.link(podVeth)!.mtu = 1500;
+  v.link(podVeth)!.mtu = 1450; // the bridge plugin gives the veth the delegate's MTU (FLANNEL_MTU)
   // flanneld's VXLAN programming, sent as the same commands backends.ts runs in the lab.
   const lines = [extraRoute()];
   for (const peer of lab.nodes.filter((n) => n.name !== real.name)) {

@@ -129,6 +129,8 @@ export interface Dataplane {
   fdbDel(dev: string, mac: string, dst: string): Promise<KernelResult>;
   /** Atomic write (temp + rename) of /run/flannel/subnet.env. */
   writeSubnetEnv(text: string): Promise<void>;
+  /** install-cni's copy of cni-conf.json to /etc/cni/net.d/10-flannel.conflist (where pods use it). */
+  installCniConf?(text: string): Promise<void>;
 }
 
 /** flanneld's routeEqual: Dst, Gw and LinkIndex. */

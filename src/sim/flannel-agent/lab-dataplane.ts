@@ -2,6 +2,7 @@
 // `bridge` (argument arrays only) via lab.tryExec, and its run dir (the node's /run/flannel).
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { installCniConf } from '../../lab/cni.ts';
 import type { Lab, LabNode } from '../../lab/types.ts';
 import { canonicalCidr } from './addresses.ts';
 import type {
@@ -216,6 +217,11 @@ export class LabDataplane implements Dataplane {
 
   fdbDel(dev: string, mac: string, dst: string): Promise<KernelResult> {
     return this.run(['bridge', 'fdb', 'del', mac, 'dev', dev, 'dst', dst, 'self']).then(strip);
+  }
+
+  installCniConf(text: string): Promise<void> {
+    installCniConf(this.node, text);
+    return Promise.resolve();
   }
 
   async writeSubnetEnv(text: string): Promise<void> {

@@ -109,6 +109,9 @@ export class NodeAgent {
       );
     }
     const network = conf.Network ? parseCidr(conf.Network).text : '';
+    // The install-cni init container ran before flanneld: the node's conflist is the ConfigMap's.
+    const cniConf = (cm.data as Record<string, string> | undefined)?.['cni-conf.json'];
+    if (cniConf !== undefined) await dataplane.installCniConf?.(cniConf);
 
     this.informer = api.watchNodes((event) => this.onNodeEvent(event));
     await this.informer.synced;

@@ -8,7 +8,7 @@ import type { ApiServer } from '../apiserver/index.ts';
 import type { KubeObject } from '../cluster-seed.ts';
 import type { Lab } from '../../lab/types.ts';
 import { LineBuffer } from './line-buffer.ts';
-import { FIRST_HOST, LAST_HOST, createSandbox, deleteSandbox, listening, type Sandbox } from './sandbox.ts';
+import { createSandbox, deleteSandbox, listening, type Sandbox } from './sandbox.ts';
 
 export interface PodRunnerOptions {
   readonly api: ApiServer;
@@ -60,30 +60,8 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
   const { api, lab } = options;
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 15_000;
   const entries = new Map<string, Entry>();
-  const usedHosts = new Map<string, Set<number>>();
   let serial = 0;
   let closed = false;
-
-  const lastHost = new Map<string, number>();
-  /**
-   * Round-robin from the last address handed out, as host-local IPAM does: an address freed a moment
-   * ago is not reused at once, so peers' stale neighbour entries for it never point at a new pod.
-   */
-  const allocate = (node: string): number => {
-    let used = usedHosts.get(node);
-    if (!used) usedHosts.set(node, (used = new Set()));
-    const size = LAST_HOST - FIRST_HOST + 1;
-    const start = (lastHost.get(node) ?? FIRST_HOST - 1) + 1 - FIRST_HOST;
-    for (let i = 0; i < size; i++) {
-      const host = FIRST_HOST + ((start + i) % size);
-      if (!used.has(host)) {
-        used.add(host);
-        lastHost.set(node, host);
-        return host;
-      }
-    }
-    throw new Error(`pod runner: no free pod address on ${node}`);
-  };
 
   const remove = (entry: Entry): Promise<void> => {
     entry.deleted = true;
@@ -95,10 +73,7 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
         const gone = new Promise<void>((resolve) => child.once('close', () => resolve()));
         await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
       }
-      if (entry.sandbox) {
-        await deleteSandbox(entry.sandbox);
-        usedHosts.get(entry.sandbox.node)?.delete(entry.sandbox.host);
-      }
+      if (entry.sandbox) await deleteSandbox(lab, entry.sandbox);
       entries.delete(entry.uid);
     })();
     return entry.removal;
@@ -151,19 +126,16 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
       deleted: false,
     };
     entries.set(entry.uid, entry);
-    const host = allocate(node.name);
     let sandbox: Sandbox;
     try {
-      sandbox = await createSandbox(lab, node, host, ++serial);
+      sandbox = await createSandbox(lab, node, ++serial);
     } catch (error) {
-      usedHosts.get(node.name)?.delete(host);
       entries.delete(entry.uid);
       throw error;
     }
     if (entry.deleted || closed) {
       // Deleted while the sandbox was being created: its removal ran without it.
-      await deleteSandbox(sandbox);
-      usedHosts.get(node.name)?.delete(host);
+      await deleteSandbox(lab, sandbox);
       entries.delete(entry.uid);
       throw new Error('pod deleted while its sandbox was created');
     }

@@ -1,10 +1,8 @@
-// A pod's network namespace on a lab node, wired the way the bridge CNI plugin does it: a veth whose
-// host end is a port of the node's cni0, eth0 inside with an address from the node's podCIDR and a
-// default route via cni0's address, and the MTU flannel's CNI plugin passes on from subnet.env
-// (FLANNEL_MTU: 1450 on vxlan), so pods never send what the overlay cannot carry.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { linkName } from '../../lab/naming.ts';
+// A pod's network namespace on a lab node, created as kubelet does it: the namespace, then CNI ADD
+// through the node's conflist (flannel's step, then the real bridge and host-local plugins, see
+// src/lab/cni.ts). The address is host-local's, the MTU the delegate's (FLANNEL_MTU), and a missing
+// subnet.env fails the sandbox with flannel's own message, as FailedCreatePodSandBox shows it.
+import { cniAdd, cniDel, podAttachment } from '../../lab/cni.ts';
 import type { Lab, LabNode } from '../../lab/types.ts';
 import { run, tryRun } from '../../lab/command.ts';
 
@@ -12,71 +10,23 @@ export interface Sandbox {
   readonly netns: string;
   readonly node: string;
   readonly address: string;
-  /** The address's last octet, handed back when the sandbox is deleted. */
-  readonly host: number;
 }
 
-/** The lab's own pods use .2 upwards; runner pods take .100–.250 so they never collide. */
-export const FIRST_HOST = 100;
-export const LAST_HOST = 250;
-
-/** FLANNEL_MTU of the node's subnet.env, as the flannel CNI plugin reads it; undefined before flanneld wrote it. */
-export const flannelMtu = (node: LabNode): number | undefined => {
-  try {
-    const m = /^FLANNEL_MTU=(\d+)$/m.exec(readFileSync(join(node.runDir, 'subnet.env'), 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-export const createSandbox = async (
-  lab: Lab,
-  node: LabNode,
-  host: number,
-  serial: number,
-): Promise<Sandbox> => {
+export const createSandbox = async (lab: Lab, node: LabNode, serial: number): Promise<Sandbox> => {
   const netns = `${lab.prefix}-${node.name}-run-${serial}`;
-  const hostEnd = linkName(lab.prefix, `${node.index}r${serial}`);
-  const podEnd = linkName(lab.prefix, `${node.index}k${serial}`);
-  const [base, bits] = node.podCidr.split('/');
-  const address = [...base!.split('.').slice(0, 3), String(host)].join('.');
   await run('ip', ['netns', 'add', netns]);
   try {
     await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
-    await run('ip', [
-      'link',
-      'add',
-      hostEnd,
-      'netns',
-      node.netns,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      podEnd,
-      'netns',
-      netns,
-    ]);
-    const mtu = flannelMtu(node);
-    if (mtu !== undefined) {
-      await run('ip', ['-n', node.netns, 'link', 'set', hostEnd, 'mtu', String(mtu)]);
-      await run('ip', ['-n', netns, 'link', 'set', podEnd, 'mtu', String(mtu)]);
-    }
-    await run('ip', ['-n', node.netns, 'link', 'set', hostEnd, 'master', 'cni0', 'up']);
-    await run('ip', ['-n', netns, 'link', 'set', podEnd, 'name', 'eth0']);
-    await run('ip', ['-n', netns, 'addr', 'add', `${address}/${bits}`, 'dev', 'eth0']);
-    await run('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
-    await run('ip', ['-n', netns, 'route', 'add', 'default', 'via', node.gateway]);
+    const { address } = await cniAdd(node, podAttachment(netns));
+    return { netns, node: node.name, address };
   } catch (error) {
-    await deleteSandbox({ netns, node: node.name, address, host });
+    await tryRun('ip', ['netns', 'del', netns]);
     throw error;
   }
-  return { netns, node: node.name, address, host };
 };
 
-/** Kills what still runs inside and deletes the namespace (its veth goes with it). */
-export const deleteSandbox = async (sandbox: Sandbox): Promise<void> => {
+/** Kills what still runs inside, CNI DEL (the address goes back to host-local), then the namespace. */
+export const deleteSandbox = async (lab: Lab, sandbox: Sandbox): Promise<void> => {
   const pids = (await tryRun('ip', ['netns', 'pids', sandbox.netns])).stdout.split(/\s+/).filter(Boolean);
   for (const pid of pids) {
     try {
@@ -85,6 +35,7 @@ export const deleteSandbox = async (sandbox: Sandbox): Promise<void> => {
       /* already gone */
     }
   }
+  await cniDel(lab.node(sandbox.node), podAttachment(sandbox.netns)).catch(() => undefined);
   await tryRun('ip', ['netns', 'del', sandbox.netns]);
 };
 

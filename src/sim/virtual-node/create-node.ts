@@ -1,6 +1,6 @@
 // Builds a realistic node: lo, eth0 with its address, cni0 with the pod gateway, a pod veth per pod,
 // a default route, the sysctls a distribution kernel ships, and optionally flannel's state.
-import { parseCidr, formatIp } from '../../flannel/cidr.ts';
+import { parseCidr, formatIp, lastAddress } from '../../flannel/cidr.ts';
 import { VirtualNode, rpFilterKey } from './model.ts';
 
 export interface VirtualNodeOptions {
@@ -115,7 +115,11 @@ export const createVirtualNode = (options: VirtualNodeOptions): VirtualNode => {
   node.addLink({ name: 'eth0', kind: 'veth', mtu, peerIndex: 1000, peerNetnsId: 0, ...mac('eth0') });
   must(node.addrAdd('eth0', `${options.address}/${prefixLen}`), 'eth0 address');
   node.addLink({ name: 'cni0', kind: 'bridge', mtu: flannelMtu, mac: bridgeMac(podGateway), ...mac('cni0') });
-  must(node.addrAdd('cni0', `${podGateway}/${pod.prefix}`), 'cni0 address');
+  const podBroadcast = formatIp(lastAddress(pod), 'ipv4');
+  must(
+    node.addrAdd('cni0', `${podGateway}/${pod.prefix}`, 'global', { broadcast: podBroadcast }),
+    'cni0 address',
+  );
   for (let p = 1; p <= (options.pods ?? 1); p++) {
     node.addLink({
       name: `vethpod${p}`,

@@ -35,6 +35,8 @@ export interface VAddress {
   readonly family: Family;
   readonly local: string;
   readonly prefixLen: number;
+  /** `brd`: the bridge plugin sets the subnet's broadcast on cni0 (bridge.go ensureAddr). */
+  readonly broadcast?: string;
   readonly scope: 'host' | 'link' | 'global';
 }
 
@@ -263,7 +265,12 @@ export class VirtualNode {
   }
 
   /** `ip addr add`: also adds the connected route (`proto kernel scope link src`) unless /32. */
-  addrAdd(dev: string, cidr: string, scope: VAddress['scope'] = 'global'): KernelResult {
+  addrAdd(
+    dev: string,
+    cidr: string,
+    scope: VAddress['scope'] = 'global',
+    options: { broadcast?: string } = {},
+  ): KernelResult {
     const link = this.link(dev);
     if (!link) return noDevice(dev);
     const parsed = tryParseCidr(cidr);
@@ -271,7 +278,14 @@ export class VirtualNode {
     const family: Family = parsed.family === 'ipv4' ? 'inet' : 'inet6';
     if (this.addresses.some((a) => a.dev === dev && a.local === parsed.ip.text))
       return fail('Error: ipv4: Address already assigned.');
-    const address: VAddress = { dev, family, local: parsed.ip.text, prefixLen: parsed.prefix, scope };
+    const address: VAddress = {
+      dev,
+      family,
+      local: parsed.ip.text,
+      prefixLen: parsed.prefix,
+      ...(options.broadcast ? { broadcast: options.broadcast } : {}),
+      scope,
+    };
     // IPv4 before IPv6 per link, in the order added: how the dump lists them.
     const at = this.addresses.findIndex((a) => a.dev === dev && a.family === 'inet6');
     if (family === 'inet' && at >= 0) this.addresses.splice(at, 0, address);

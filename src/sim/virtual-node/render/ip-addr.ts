@@ -9,6 +9,7 @@ const addrJson = (a: VAddress): JsonValue => ({
   family: a.family,
   local: a.local,
   prefixlen: a.prefixLen,
+  broadcast: a.broadcast,
   scope: a.scope,
   label: a.family === 'inet' ? a.dev : undefined,
   valid_life_time: FOREVER,
@@ -16,7 +17,7 @@ const addrJson = (a: VAddress): JsonValue => ({
 });
 
 const addrText = (a: VAddress): string =>
-  `    ${a.family} ${a.local}/${a.prefixLen} scope ${a.scope} ${a.family === 'inet' ? a.dev : ''}\n` +
+  `    ${a.family} ${a.local}/${a.prefixLen}${a.broadcast ? ` brd ${a.broadcast}` : ''} scope ${a.scope} ${a.family === 'inet' ? a.dev : ''}\n` +
   `       valid_lft forever preferred_lft forever\n`;
 
 const byIndex = (node: VirtualNode) => [...node.links].sort((a, b) => a.index - b.index);
