@@ -95,7 +95,7 @@ export const TUNE_SETTINGS: readonly TuneSetting[] = [
     scope: 'netns',
     reason:
       'At LAN round-trip times bbr gains nothing over cubic, and it can take more than its share from ' +
-      "cubic flows. Per network namespace: a pod's copies the host's value when the pod is created; " +
+      "cubic flows. Per network namespace: a pod's namespace copies the host's value when the pod is created; " +
       'running pods keep theirs. Set only where the kernel offers bbr.',
     compare: 'exact',
     current: (s) => s.tcpCongestionControl,

@@ -140,7 +140,7 @@ export const tuneTable = (facts: ClusterFacts): string => {
   for (const [i, t] of TUNE_SETTINGS.entries())
     table.push([t.key, String(t.guide), VERDICT_TEXT[t.verdict], ...columns.map((g) => g.values[i]!)]);
   const why = TUNE_SETTINGS.map((t) => `  ${t.key} (${VERDICT_TEXT[t.verdict]}): ${t.reason}`);
-  return `${table.toString()}\n${why.join('\n')}\n--apply sets only the recommended settings.\n`;
+  return `${table.toString()}\nWhy, for nodes on one L2 segment (--apply sets only the recommended ones):\n${why.join('\n')}\n`;
 };
 
 /** The report with the advice per setting, for -o json/yaml. */
