@@ -14,7 +14,10 @@ import { selectTuneSettings, tuneSysctlChanges, tuneTable } from '../../src/diag
 import { UsageError } from '../../src/errors.ts';
 import type { NodeFacts, Sysctls } from '../../src/facts/node-facts.ts';
 import { parseSysctls } from '../../src/facts/parse/sysctl.ts';
+import { buildReport } from '../../src/report/report.ts';
+import { REPORT_SCHEMA } from '../../src/report/report-schema.ts';
 import { editNode, healthyCluster, loadProbeFacts, problems } from '../helpers/cluster-facts-fixtures.ts';
+import { validateSchema, type Schema } from '../helpers/json-schema.ts';
 
 /** The recorded node: buffers at the kernel defaults, bbr on, tcp_fastopen 1, no route.max_size. */
 const recorded = (): Sysctls => loadProbeFacts('iproute2-6.1.0/host-gw').sysctls!;
@@ -208,5 +211,10 @@ describe('tune output', () => {
       { current: 1, nodes: ['node-1', 'node-3'] },
       { current: 3, nodes: ['node-2'] },
     ]);
+    const report = {
+      ...buildReport(facts, [tuneCheck], { kind: 'TuneReport' }),
+      tuneSettings: tuneSettingsReport(facts),
+    };
+    assert.deepEqual(validateSchema(REPORT_SCHEMA as Schema, JSON.parse(JSON.stringify(report))), []);
   });
 });
