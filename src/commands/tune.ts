@@ -7,22 +7,40 @@ import { addNodeAccessOptions, nodeAccessOptions, readOnlyAccessError } from './
 export interface TuneFlags {
   apply?: boolean;
   dryRun?: boolean;
+  againstAdvice?: boolean;
 }
 
 export const tuneCommand = (io: Io): Command =>
   addNodeAccessOptions(
     new Command('tune')
       .description(
-        'Compare the kernel settings that limit host-gw throughput with the recommendation, per node; --apply sets them',
+        "Show a host-gw tuning guide's sysctls per node with the guide's value, our verdict and the reason; --apply sets the recommended ones",
       )
-      .option('--apply', 'set the differing settings now and in /etc/sysctl.d/90-flannelctl-tune.conf')
+      .argument('[settings...]', 'with --apply: set only these (dotted names, e.g. net.core.rmem_max)')
+      .option(
+        '--apply',
+        'set the recommended settings that differ, now and in /etc/sysctl.d/90-flannelctl-tune.conf',
+      )
+      .option(
+        '--against-advice',
+        'with --apply and named settings: also set named settings that are not recommended (in /etc/sysctl.d/90-flannelctl-tune-against-advice.conf)',
+      )
       .option('--dry-run', 'with --apply: print the commands per node, change nothing'),
   )
     .addHelpText(
       'after',
       `
-Settings: socket buffer ceilings and defaults, tcp_congestion_control=bbr (only where the kernel
-offers it; \`modprobe tcp_bbr\` is yours to run), nf_conntrack_max, tcp_fastopen, route.max_size.
+Verdicts, for nodes on one L2 segment:
+  recommended      net.core.rmem_max, net.core.wmem_max: ceilings for buffers a socket asks for itself
+                   (SO_RCVBUF/SO_SNDBUF); TCP autotuning is bounded by tcp_rmem/tcp_wmem instead
+  not recommended  net.core.rmem_default, net.core.wmem_default (global: every UDP, unix and netlink
+                   socket on the node and in every pod starts that large), tcp_congestion_control=bbr
+                   (nothing to gain at LAN RTT; per netns, pods get it only when created),
+                   tcp_fastopen (per netns, pods always start at 1), route.max_size (no-op since 3.6)
+  informational    net.netfilter.nf_conntrack_max: kube-proxy sets it (conntrack.maxPerCore)
+--apply sets only recommended settings. Naming a not-recommended one is refused (exit 2) unless
+--against-advice is given too; an informational one is always refused. Global settings are
+read-only inside a container's network namespace (kind, the lab): only the host can set them.
 --apply asks before changing anything; pass --yes in scripts and CI.
 
 Exit codes: 0 done (differences are information, not failures), 2 bad input (or --apply without
@@ -31,15 +49,17 @@ Exit codes: 0 done (differences are information, not failures), 2 bad input (or 
 Examples:
   flannelctl tune
   flannelctl tune --apply --dry-run
-  flannelctl tune --apply --yes --nodes node-1,node-2`,
+  flannelctl tune --apply --yes --nodes node-1,node-2
+  flannelctl tune --apply net.ipv4.tcp_fastopen --against-advice --yes`,
     )
-    .action(async (flags: TuneFlags, command: Command) => {
+    .action(async (settings: string[], flags: TuneFlags, command: Command) => {
       if (flags.dryRun && !flags.apply)
         throw new UsageError('--dry-run goes with --apply', 'tune alone changes nothing');
       const globals = globalOptions(command);
       const access = nodeAccessOptions(command);
+      const { runTune, selectTuneSettings } = await import('../diagnose/tune.ts');
+      selectTuneSettings(flags, settings);
       const readOnly = flags.apply && !flags.dryRun ? readOnlyAccessError('--apply', access.mode) : undefined;
       if (readOnly) throw readOnly;
-      const { runTune } = await import('../diagnose/tune.ts');
-      await runTune(flags, globals, access, io);
+      await runTune(flags, settings, globals, access, io);
     });

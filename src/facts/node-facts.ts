@@ -163,6 +163,11 @@ export interface Sysctls {
   readonly routeMaxSize: SysctlNumber;
   /** Every value read, by dotted name (rp_filter keys keep the interface name verbatim); null = missing. */
   readonly raw: Readonly<Record<string, string | null>>;
+  /**
+   * Dotted names the node cannot write, e.g. global keys seen from a container's network namespace
+   * (absent when the probe reported none, or predates the check).
+   */
+  readonly readOnly?: readonly string[];
 }
 
 /** /run/flannel/subnet.env as flanneld writes it (WriteSubnetFile). */

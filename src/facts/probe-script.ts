@@ -51,6 +51,7 @@ export const PROBE_SYSCTLS: readonly string[] = [
 //  l DIR          list DIR's entries one per line, or exit 66 when it does not exist
 //  x              sysctls as PATH:value (grep -H; one process, and dash's byte-wise `read`
 //                 truncates /proc/sys values) plus PATH!missing for absent files (module not loaded)
+//                 and PATH!readonly for files root cannot write (global keys in a container's netns)
 //  g PEER...      `ip route get PEER` per peer, in the one form this node's ip answers in: JSON where
 //                 `ip -j route get` prints JSON (iproute2 >= 5.0), else text (older, BusyBox). Asking
 //                 for both doubled the probe's processes and output (999 peers at 1,000 nodes). All
@@ -65,7 +66,7 @@ p() { command -v "$1" >/dev/null 2>&1 || { echo "$1: not installed"; return 127;
 c() { [ -e "$1" ] || { echo "$1: not found"; return 66; }; cat "$1"; }
 l() { [ -d "$1" ] || { echo "$1: not found"; return 66; }; for e in "$1"/*; do [ -e "$e" ] && echo "\${e##*/}"; done; return 0; }
 g() { for a; do printf '@@%s GET %s\\n' "$N" "$a"; ip $J route get "$a"; printf '\\n@@%s GOT %s %s\\n' "$N" "$a" "$?"; done; }
-x() ( cd /proc/sys || exit; for q in ${PROBE_SYSCTLS.join(' ')}; do [ -e "$q" ] || echo "$q!missing"; done; grep -H '' ${PROBE_SYSCTLS.join(' ')} net/ipv4/conf/*/rp_filter )
+x() ( cd /proc/sys || exit; for q in ${PROBE_SYSCTLS.join(' ')}; do if [ -e "$q" ]; then [ -w "$q" ] || echo "$q!readonly"; else echo "$q!missing"; fi; done; grep -H '' ${PROBE_SYSCTLS.join(' ')} net/ipv4/conf/*/rp_filter )
 `;
 
 /** Builds the probe script; throws UsageError on any value that does not match its strict grammar. */

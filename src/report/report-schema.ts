@@ -151,5 +151,32 @@ export const REPORT_SCHEMA = {
         },
       },
     },
+    tuneSettings: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'guide', 'verdict', 'scope', 'reason', 'values'],
+        properties: {
+          key: str,
+          guide: { type: ['string', 'integer'] },
+          verdict: { enum: ['recommended', 'not-recommended', 'informational'] },
+          scope: { enum: ['global', 'netns'] },
+          reason: str,
+          values: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['current', 'nodes'],
+              properties: {
+                current: { type: ['string', 'integer', 'null'] },
+                nodes: { type: 'array', items: str },
+              },
+            },
+          },
+        },
+      },
+    },
   },
 } as const;

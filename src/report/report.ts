@@ -5,6 +5,7 @@ import type { ClusterFacts, ExpectedBackend } from '../facts/cluster-facts.ts';
 import { nodeViews } from '../checks/topology.ts';
 import type { L2Matrix } from '../checks/l2-adjacency.ts';
 import type { NodeStatus } from '../diagnose/node-status.ts';
+import type { TuneSettingReport } from '../checks/tune.ts';
 import {
   SEVERITIES,
   worstSeverity,
@@ -71,6 +72,8 @@ export interface Report {
   readonly l2Matrix?: L2Matrix;
   /** status: one row per node. */
   readonly nodeStatus?: readonly NodeStatus[];
+  /** tune: every setting of the tuning guide with its verdict, reason and the nodes' values. */
+  readonly tuneSettings?: readonly TuneSettingReport[];
 }
 
 export interface BuildReportOptions {

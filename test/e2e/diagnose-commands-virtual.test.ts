@@ -115,22 +115,49 @@ test('check-rpfilter: --dry-run without --fix is a usage error', async () => {
   assert.match(r.stderr, /--dry-run goes with --fix/);
 });
 
-test('tune: current vs recommended as a table; --apply --yes sets and persists them, bbr only where offered', async (t) => {
+test("tune: the guide's values with verdict and reason; --apply --yes sets only the recommended ones", async (t) => {
   const cluster = await startVirtualCluster({ nodes: nodes(), backend: 'host-gw' });
   t.after(() => cluster.close());
   cluster.node('node-1').setSysctl('net/ipv4/tcp_available_congestion_control', 'reno cubic bbr');
   const run = (...args: string[]) => runCli(['tune', ...cluster.cliArgs(), '--no-color', ...args]);
+  const untouched = (name: string) =>
+    [
+      'net/core/rmem_default',
+      'net/core/wmem_default',
+      'net/ipv4/tcp_congestion_control',
+      'net/ipv4/tcp_fastopen',
+      'net/netfilter/nf_conntrack_max',
+    ].map((k) => cluster.node(name).sysctls.get(k));
+  const before = untouched('node-1');
+  assert.deepEqual(before, ['212992', '212992', 'cubic', '1', '262144']);
 
   const table = await run();
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /net\.core\.rmem_max\s+│ 134217728\s+│ 212992/);
-  assert.match(table.stdout, /bbr is not offered by the kernel on node-2, node-3 .*\n.*modprobe tcp_bbr/);
+  assert.match(table.stdout, /net\.core\.rmem_max\s+│ 134217728\s+│ recommended\s+│ 212992/);
+  assert.match(table.stdout, /net\.core\.rmem_default\s+│ 134217728\s+│ not recommended\s+│ 212992/);
+  assert.match(table.stdout, /net\.netfilter\.nf_conntrack_max\s+│ 1000000\s+│ informational\s+│ 262144/);
+  assert.match(
+    table.stdout,
+    /^ {2}net\.core\.rmem_default \(not recommended\): Global, not per network namespace/m,
+  );
+
+  const json = await run('-o', 'json');
+  const report = JSON.parse(json.stdout) as Report;
+  assert.deepEqual(
+    report.tuneSettings!.filter((s) => s.verdict === 'recommended').map((s) => s.key),
+    ['net.core.rmem_max', 'net.core.wmem_max'],
+  );
+  assert.deepEqual(report.tuneSettings!.find((s) => s.key === 'net.ipv4.tcp_fastopen')!.values, [
+    { current: 1, nodes: ['node-1', 'node-2', 'node-3'] },
+  ]);
 
   const dry = await run('--apply', '--dry-run');
   assert.equal(dry.code, 0);
-  assert.match(dry.stdout, /^# node-1\nsysctl -w .*net\.ipv4\.tcp_congestion_control=bbr/m);
-  assert.match(dry.stdout, /^# node-2, node-3\nsysctl -w net\.core\.rmem_max=134217728 /m);
-  assert.doesNotMatch(dry.stdout.split('# node-2')[1]!, /bbr/);
+  assert.match(
+    dry.stdout,
+    /^# node-1, node-2, node-3\nsysctl -w net\.core\.rmem_max=134217728 net\.core\.wmem_max=134217728\n/,
+  );
+  assert.doesNotMatch(dry.stdout, /default|congestion|fastopen|conntrack|max_size/);
   assert.equal(cluster.node('node-2').sysctls.get('net/core/rmem_max'), '212992');
 
   const refused = await run('--apply');
@@ -139,18 +166,47 @@ test('tune: current vs recommended as a table; --apply --yes sets and persists t
 
   const applied = await run('--apply', '--yes');
   assert.equal(applied.code, 0, applied.stderr);
-  const n1 = cluster.node('node-1').sysctls;
-  const n2 = cluster.node('node-2').sysctls;
-  assert.equal(n1.get('net/ipv4/tcp_congestion_control'), 'bbr');
-  assert.equal(n2.get('net/ipv4/tcp_congestion_control'), 'cubic');
-  assert.equal(n2.get('net/core/rmem_max'), '134217728');
-  assert.equal(n2.get('net/netfilter/nf_conntrack_max'), '1000000');
-  assert.equal(n2.get('net/ipv4/tcp_fastopen'), '3');
-  assert.match(
-    cluster.node('node-2').files.get(TUNE_FILE)!,
-    /^# Written by flannelctl tune: host-gw throughput settings\nnet\.core\.rmem_max = 134217728\n/,
+  for (const name of ['node-1', 'node-2']) {
+    assert.equal(cluster.node(name).sysctls.get('net/core/rmem_max'), '134217728');
+    assert.deepEqual(untouched(name), before, `${name}: nothing it does not recommend, bbr offered or not`);
+  }
+  assert.equal(
+    cluster.node('node-2').files.get(TUNE_FILE),
+    '# Written by flannelctl tune: host-gw throughput settings\nnet.core.rmem_max = 134217728\nnet.core.wmem_max = 134217728\n',
   );
   assert.match(applied.stdout, /PASS\s+│ tune/);
+});
+
+test('tune --apply NAME: a not-recommended name is refused unless --against-advice, an informational one always', async (t) => {
+  const cluster = await startVirtualCluster({ nodes: nodes(), backend: 'host-gw' });
+  t.after(() => cluster.close());
+  cluster.node('node-1').setSysctl('net/ipv4/tcp_available_congestion_control', 'reno cubic bbr');
+  const run = (...args: string[]) => runCli(['tune', ...cluster.cliArgs(), '--no-color', ...args]);
+
+  const notRecommended = await run('--apply', 'net.ipv4.tcp_fastopen', '--yes');
+  assert.equal(notRecommended.code, 2);
+  assert.match(notRecommended.stderr, /net\.ipv4\.tcp_fastopen is not recommended: Per network namespace/);
+  assert.match(notRecommended.stderr, /flannelctl tune --apply net\.ipv4\.tcp_fastopen --against-advice/);
+  const kubeProxy = await run('--apply', 'net.netfilter.nf_conntrack_max', '--against-advice', '--yes');
+  assert.equal(kubeProxy.code, 2);
+  assert.match(kubeProxy.stderr, /tune does not set net\.netfilter\.nf_conntrack_max: Managed by kube-proxy/);
+  const unnamed = await run('--apply', '--against-advice', '--yes');
+  assert.equal(unnamed.code, 2);
+  assert.match(unnamed.stderr, /--against-advice applies only to settings you name/);
+  assert.equal(cluster.node('node-1').sysctls.get('net/ipv4/tcp_fastopen'), '1');
+  assert.equal(cluster.node('node-1').sysctls.get('net/core/rmem_max'), '212992');
+
+  const against = await run('--apply', 'net.ipv4.tcp_congestion_control', '--against-advice', '--yes');
+  assert.equal(against.code, 0, against.stderr);
+  assert.match(against.stderr, /bbr is not offered by the kernel on node-2, node-3 .*left as it is there/);
+  assert.equal(cluster.node('node-1').sysctls.get('net/ipv4/tcp_congestion_control'), 'bbr');
+  assert.equal(cluster.node('node-2').sysctls.get('net/ipv4/tcp_congestion_control'), 'cubic');
+  assert.equal(cluster.node('node-1').sysctls.get('net/core/rmem_max'), '212992', 'only the named setting');
+  assert.equal(
+    cluster.node('node-1').files.get('/etc/sysctl.d/90-flannelctl-tune-against-advice.conf'),
+    '# Written by flannelctl tune --against-advice: settings flannelctl does not recommend\nnet.ipv4.tcp_congestion_control = bbr\n',
+  );
+  assert.equal(cluster.node('node-1').files.has(TUNE_FILE), false);
 });
 
 test('verify-l2: a node on another subnet is routed; the matrix, the advice and the JSON matrix say so', async (t) => {

@@ -4,13 +4,6 @@ import { backendConsistencyCheck } from '../../src/checks/backend-consistency.ts
 import { kernelCheck } from '../../src/checks/kernel.ts';
 import { mtuCheck } from '../../src/checks/mtu.ts';
 import { subnetEnvCheck } from '../../src/checks/subnet-env.ts';
-import {
-  TUNE_SETTINGS,
-  tuneChanges,
-  tuneCheck,
-  tuneSysctlCommand,
-  tuneSysctlFile,
-} from '../../src/checks/tune.ts';
 import { buildClusterFacts } from '../../src/facts/cluster-facts.ts';
 import type { NodeFacts, SubnetEnv } from '../../src/facts/node-facts.ts';
 import {
@@ -223,58 +216,5 @@ describe('kernel check', () => {
       },
     }));
     assert.deepEqual(problems(kernelCheck.evaluate(facts)), []);
-  });
-});
-
-describe('tune check', () => {
-  it('lists current vs recommended per node as info, leaving out keys the kernel lacks', () => {
-    const findings = tuneCheck.evaluate(healthyCluster('vxlan'));
-    assert.deepEqual(problems(findings), [
-      'info tune/recommendation node-1',
-      'info tune/recommendation node-2',
-      'info tune/recommendation node-3',
-    ]);
-    // route.max_size is missing on the recorded kernel, and bbr is already on.
-    assert.ok(!findings[0]!.evidence.some((e) => e.includes('max_size') || e.includes('congestion')));
-    assert.ok(findings[0]!.evidence.includes('net.ipv4.tcp_fastopen = 1 (recommended 3)'));
-  });
-
-  it('exports the settings and builds sysctl commands and a sysctl.d file from them', () => {
-    assert.deepEqual(
-      TUNE_SETTINGS.map((s) => [s.key, s.recommended]),
-      [
-        ['net.core.rmem_max', 134217728],
-        ['net.core.wmem_max', 134217728],
-        ['net.core.rmem_default', 134217728],
-        ['net.core.wmem_default', 134217728],
-        ['net.ipv4.tcp_congestion_control', 'bbr'],
-        ['net.netfilter.nf_conntrack_max', 1000000],
-        ['net.ipv4.tcp_fastopen', 3],
-        ['net.ipv4.route.max_size', 1048576],
-      ],
-    );
-    const changes = tuneChanges({
-      ...loadProbeFacts('iproute2-6.1.0/host-gw').sysctls!,
-      tcpCongestionControl: 'cubic',
-      tcpFastopen: 3,
-    });
-    assert.equal(
-      tuneSysctlCommand(changes),
-      'sysctl -w net.core.rmem_max=134217728 net.core.wmem_max=134217728 net.core.rmem_default=134217728 net.core.wmem_default=134217728 net.ipv4.tcp_congestion_control=bbr net.netfilter.nf_conntrack_max=1000000',
-    );
-    assert.match(tuneSysctlFile(changes), /\nnet\.ipv4\.tcp_congestion_control = bbr\n/);
-  });
-
-  it('skips the node whose sysctls could not be read, with the section error', () => {
-    const facts = editNode(healthyCluster('host-gw'), 'node-2', (f) => ({
-      ...f,
-      sysctls: null,
-      errors: [{ section: 'sysctl', kind: 'failed', exitCode: 1, message: 'permission denied' }],
-    }));
-    const skipped = tuneCheck.evaluate(facts).filter((f) => f.severity === 'skipped');
-    assert.deepEqual(
-      skipped.map((f) => f.message),
-      ['sysctls could not be read on node-2: sysctl: failed (permission denied)'],
-    );
   });
 });

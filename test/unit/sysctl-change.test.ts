@@ -2,12 +2,7 @@
 // refusing anything that is not a plain setting, and run the same way by the virtual node.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  TUNE_SYSCTL_FILE,
-  tuneSysctlCommand,
-  tuneSysctlFile,
-  type TuneChange,
-} from '../../src/checks/tune.ts';
+import { TUNE_SYSCTL_FILE } from '../../src/checks/tune.ts';
 import {
   formatSysctlDryRun,
   sysctlChangeCommands,
@@ -25,21 +20,25 @@ const rpChange = (ifaces: string[]): SysctlChange => ({
   header: '# Written by flannelctl check-rpfilter --fix: loose reverse-path filtering for flannel',
 });
 
-test('tune: the commands match tuneSysctlCommand and a file with tuneSysctlFile content', () => {
-  const changes: TuneChange[] = [
-    { key: 'net.core.rmem_max', current: 212992, recommended: 134217728 },
-    { key: 'net.ipv4.tcp_congestion_control', current: 'cubic', recommended: 'bbr' },
-  ];
-  const [now, persist] = sysctlChangeCommands({
+test('tune: the virtual node sets the values now and writes them, headed, to the drop-in', () => {
+  const commands = sysctlChangeCommands({
     node,
-    settings: changes.map((c) => [c.key, c.recommended] as const),
+    settings: [
+      ['net.core.rmem_max', 134217728],
+      ['net.core.wmem_max', 134217728],
+    ],
     file: TUNE_SYSCTL_FILE,
     header: '# Written by flannelctl tune: host-gw throughput settings',
   });
-  assert.equal(now, tuneSysctlCommand(changes));
+  assert.equal(commands[0], 'sysctl -w net.core.rmem_max=134217728 net.core.wmem_max=134217728');
   const vnode = createVirtualNode({ name: 'node-1', address: '192.168.77.11', podCIDR: '10.244.1.0/24' });
-  assert.equal(runScript(vnode, `${persist}\n`).code, 0);
-  assert.equal(vnode.files.get(`/etc/sysctl.d/${TUNE_SYSCTL_FILE}`), tuneSysctlFile(changes));
+  for (const c of commands) assert.equal(runScript(vnode, `${c}\n`).code, 0, c);
+  assert.equal(vnode.sysctls.get('net/core/rmem_max'), '134217728');
+  assert.equal(vnode.sysctls.get('net/core/rmem_default'), '212992', 'what was not named stays');
+  assert.equal(
+    vnode.files.get(`/etc/sysctl.d/${TUNE_SYSCTL_FILE}`),
+    '# Written by flannelctl tune: host-gw throughput settings\nnet.core.rmem_max = 134217728\nnet.core.wmem_max = 134217728\n',
+  );
 });
 
 test('rp_filter: flannel.1 uses the slash form; the virtual node applies and persists it', () => {

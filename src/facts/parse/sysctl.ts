@@ -1,5 +1,6 @@
-// The probe's sysctl section: `path:value` lines from `grep -H` under /proc/sys, and `path!missing`
-// for files that do not exist (a module such as br_netfilter is not loaded - a fact, not an error).
+// The probe's sysctl section: `path:value` lines from `grep -H` under /proc/sys, `path!missing`
+// for files that do not exist (a module such as br_netfilter is not loaded - a fact, not an error),
+// and `path!readonly` for files root cannot write (global keys seen from a container's netns).
 import type { RpFilter, SysctlNumber, SysctlString, Sysctls } from '../node-facts.ts';
 import { toNumber } from './common.ts';
 
@@ -38,8 +39,13 @@ const stringOf = (raw: Record<string, string | null>, key: string): SysctlString
   return value === null ? 'missing' : value === '' ? null : (value ?? null);
 };
 
+/** Dotted names of the `path!readonly` lines. */
+const readOnlyKeys = (text: string): string[] =>
+  [...text.matchAll(/^(net\/[^\s:!]+)!readonly$/gm)].map((m) => dotted(m[1] as string));
+
 export const parseSysctls = (text: string): Sysctls => {
   const raw = parseSysctlLines(text);
+  const readOnly = readOnlyKeys(text);
   const interfaces: Record<string, number> = {};
   for (const [key, value] of Object.entries(raw)) {
     const name = /^net\.ipv4\.conf\.(.+)\.rp_filter$/.exec(key)?.[1];
@@ -70,6 +76,7 @@ export const parseSysctls = (text: string): Sysctls => {
     tcpFastopen: numberOf(raw, 'net.ipv4.tcp_fastopen'),
     routeMaxSize: numberOf(raw, 'net.ipv4.route.max_size'),
     raw,
+    ...(readOnly.length > 0 ? { readOnly } : {}),
   };
 };
 
