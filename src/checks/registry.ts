@@ -5,6 +5,7 @@ import { backendConsistencyCheck } from './backend-consistency.ts';
 import { configCheck } from './config.ts';
 import { flannelHealthCheck } from './flannel-health.ts';
 import { flannelLogsCheck } from './flannel-logs.ts';
+import { ipMasqCheck } from './ip-masq.ts';
 import { kernelCheck } from './kernel.ts';
 import { l2AdjacencyCheck } from './l2-adjacency.ts';
 import { mtuCheck } from './mtu.ts';
@@ -19,6 +20,7 @@ export const ALL_CHECKS: readonly Check[] = [
   configCheck,
   backendConsistencyCheck,
   subnetEnvCheck,
+  ipMasqCheck,
   routesCheck,
   l2AdjacencyCheck,
   rpFilterCheck,

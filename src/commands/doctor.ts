@@ -35,8 +35,8 @@ export const doctorCommand = (io: Io): Command =>
     .addHelpText(
       'after',
       `
-Checks: flannel-health, config, subnet-env, backend-consistency, routes, l2-adjacency, rp-filter, mtu,
-flannel-logs, kernel, tune.
+Checks: flannel-health, config, subnet-env, backend-consistency, ip-masq, routes, l2-adjacency,
+rp-filter, mtu, flannel-logs, kernel, tune.
 
 Exit codes: 0 nothing failing, 1 a finding failed (or warned, with --fail-on warn), 2 bad input,
 3 facts incomplete (a node could not be reached).

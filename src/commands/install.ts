@@ -52,8 +52,14 @@ export const installCommand = (io: Io): Command =>
     )
     .option('--subnet-min <ip>', 'net-conf SubnetMin')
     .option('--subnet-max <ip>', 'net-conf SubnetMax')
-    .option('--ip-masq', 'masquerade traffic leaving the pod network (default)')
-    .option('--no-ip-masq', 'do not masquerade')
+    .option(
+      '--ip-masq',
+      'flanneld masquerades traffic leaving the pod network; pod-to-pod keeps pod IPs (default)',
+    )
+    .option(
+      '--no-ip-masq',
+      'nothing masquerades: no flanneld --ip-masq and "ipMasq": false in the CNI delegate',
+    )
     .option('--hairpin', 'CNI hairpin mode (default)')
     .option('--no-hairpin', 'disable CNI hairpin mode')
     .option('--default-gateway', 'cni0 is the pods default gateway (default)')

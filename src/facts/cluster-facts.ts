@@ -2,7 +2,15 @@
 // (`api`, absent when running from an inventory only), what each node's probe found (or why it could
 // not be probed), and the backend the cluster is expected to run. buildClusterFacts turns raw API
 // objects into this shape so commands stay thin and checks never parse Kubernetes JSON themselves.
-import { ANNOTATIONS, CONFIGMAP_NAME, FLANNEL_CONTAINER_NAME, NET_CONF_KEY } from '../flannel/names.ts';
+import { flannelPlugin, parseCniConf, type FlannelDelegate } from '../flannel/cni-conf.ts';
+import { flanneldIpMasq } from '../flannel/flanneld-flags.ts';
+import {
+  ANNOTATIONS,
+  CNI_CONF_KEY,
+  CONFIGMAP_NAME,
+  FLANNEL_CONTAINER_NAME,
+  NET_CONF_KEY,
+} from '../flannel/names.ts';
 import { parseNetConf, type NetConf } from '../flannel/net-conf.ts';
 import type { NodeAccessIssue, NodeGatherResult } from './gather.ts';
 import type { IpFragCounters, NodeFacts } from './node-facts.ts';
@@ -54,8 +62,20 @@ export interface FlannelDaemonSetFacts {
   readonly available: number;
   /** The flanneld container's image in the template. */
   readonly image: string | null;
-  /** Whether the template runs flanneld with --ip-masq (null when the container is not found). */
+  /**
+   * Whether the template runs flanneld with --ip-masq, from its args and FLANNELD_IP_MASQ (null when
+   * the container is not found or a wrapper command or env reference hides it).
+   */
   readonly ipMasq: boolean | null;
+}
+
+/** The ConfigMap's cni-conf.json, which install-cni copies to each node when a flannel pod starts. */
+export interface CniConfFacts {
+  readonly text: string;
+  /** The flannel plugin's delegate as written ({} when it has none); null when unusable. */
+  readonly delegate: FlannelDelegate | null;
+  /** Why `delegate` is null: the conflist does not parse or has no flannel plugin. */
+  readonly error: string | null;
 }
 
 export interface FlannelPodFacts {
@@ -82,6 +102,8 @@ export interface FlannelInstallFacts {
   /** null when the ConfigMap or its net-conf.json is missing or does not parse. */
   readonly netConf: NetConf | null;
   readonly netConfError: string | null;
+  /** null when the ConfigMap or its cni-conf.json is missing; absent in facts built before it existed. */
+  readonly cniConf?: CniConfFacts | null;
   readonly pods: readonly FlannelPodFacts[];
 }
 
@@ -215,7 +237,6 @@ export const daemonSetFactsFrom = (raw: unknown): FlannelDaemonSetFacts => {
   const spec = obj(ds.spec);
   const status = obj(ds.status);
   const container = flannelContainer(obj(obj(spec.template).spec).containers);
-  const args = container ? [...arr(container.command), ...arr(container.args)].map(String) : null;
   return {
     name: str(meta.name) ?? '',
     namespace: str(meta.namespace) ?? '',
@@ -228,8 +249,7 @@ export const daemonSetFactsFrom = (raw: unknown): FlannelDaemonSetFacts => {
     updated: num(status.updatedNumberScheduled) ?? 0,
     available: num(status.numberAvailable) ?? 0,
     image: str(container?.image),
-    // flanneld's flag parser accepts --ip-masq, --ip-masq=true and -ip-masq.
-    ipMasq: args ? args.some((a) => /^--?ip-masq(=true)?$/.test(a)) : null,
+    ipMasq: container ? flanneldIpMasq(container) : null,
   };
 };
 
@@ -275,6 +295,18 @@ export const readNetConfFrom = (configMap: unknown): NetConfReading => {
   }
 };
 
+export const readCniConfFrom = (configMap: unknown): CniConfFacts | null => {
+  const text = str(obj(obj(configMap).data)[CNI_CONF_KEY]);
+  if (text === null) return null;
+  try {
+    const plugin = flannelPlugin(parseCniConf(text, CNI_CONF_KEY));
+    if (!plugin) return { text, delegate: null, error: `${CNI_CONF_KEY} has no flannel plugin` };
+    return { text, delegate: obj(plugin.delegate), error: null };
+  } catch (error) {
+    return { text, delegate: null, error: (error as Error).message };
+  }
+};
+
 export interface RawApiObjects {
   /** V1Node-like objects. */
   readonly nodes: readonly unknown[];
@@ -305,6 +337,7 @@ export const apiFactsFrom = (raw: RawApiObjects): ApiFacts => {
       netConfText: netConf.text,
       netConf: netConf.conf,
       netConfError: netConf.error,
+      cniConf: raw.configMap == null ? null : readCniConfFrom(raw.configMap),
       pods: (raw.pods ?? [])
         .map((p) => flannelPodFrom(p, raw.logs?.[str(obj(obj(p).metadata).name) ?? '']))
         .sort((a, b) => byName(a.node ?? '', b.node ?? '') || byName(a.name, b.name)),

@@ -88,6 +88,8 @@ export interface CniConfOptions {
   hairpin?: boolean;
   /** delegate.isDefaultGateway; default true. */
   defaultGateway?: boolean;
+  /** delegate.ipMasq; omitted by default, so the flannel CNI plugin uses !FLANNEL_IPMASQ. */
+  ipMasq?: boolean;
 }
 
 /** The conflist of the upstream manifest for these settings. */
@@ -97,7 +99,11 @@ export const buildCniConf = (options: CniConfOptions = {}): CniConf => ({
   plugins: [
     {
       type: 'flannel',
-      delegate: { hairpinMode: options.hairpin ?? true, isDefaultGateway: options.defaultGateway ?? true },
+      delegate: {
+        hairpinMode: options.hairpin ?? true,
+        isDefaultGateway: options.defaultGateway ?? true,
+        ...(options.ipMasq === undefined ? {} : { ipMasq: options.ipMasq }),
+      },
     },
     { type: 'portmap', capabilities: { portMappings: true } },
   ],
@@ -110,3 +116,14 @@ export const flannelPlugin = (conf: CniConf): FlannelPlugin | undefined =>
 /** The portmap plugin of a conflist, if any. */
 export const portmapPlugin = (conf: CniConf): PortmapPlugin | undefined =>
   conf.plugins.find((plugin): plugin is PortmapPlugin => plugin.type === 'portmap');
+
+/**
+ * Whether the bridge plugin masquerades a pod's traffic to every address outside the node's own pod
+ * subnet, other nodes' pods included. The flannel CNI plugin (flannel-io/cni-plugin flannel_linux.go
+ * doCmdAdd) passes the delegate's ipMasq when the key is present, else `!FLANNEL_IPMASQ`, i.e. true
+ * when flanneld runs without --ip-masq; the bridge plugin then installs, per pod, `-d <pod subnet>
+ * ACCEPT` and `! -d 224.0.0.0/4 MASQUERADE` (containernetworking/plugins
+ * pkg/ip/ipmasq_iptables_linux.go SetupIPMasq).
+ */
+export const bridgeMasquerades = (delegate: FlannelDelegate | undefined, flanneldIpMasq: boolean): boolean =>
+  delegate !== undefined && 'ipMasq' in delegate ? delegate.ipMasq === true : !flanneldIpMasq;

@@ -38,7 +38,10 @@ export interface ManifestOptions {
   enableNFTables: boolean;
   /** Backend.MTU for vxlan and wireguard; host-gw always uses the interface MTU. */
   mtu?: number;
-  /** flanneld --ip-masq; default true. */
+  /**
+   * flanneld --ip-masq (flanneld masquerades traffic leaving the pod network); default true. false
+   * also renders cni-conf.json's delegate with "ipMasq": false, so nothing masquerades.
+   */
   ipMasq: boolean;
   /** cni-conf.json delegate.hairpinMode; default true. */
   hairpin: boolean;

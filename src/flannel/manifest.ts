@@ -119,7 +119,15 @@ const configMap = (namespace: string, o: ManifestOptions): KubeObject => ({
     labels: { ...TIER_LABEL, ...K8S_APP_LABEL, ...APP_LABEL },
   },
   data: {
-    [CNI_CONF_KEY]: serializeCniConf(buildCniConf({ hairpin: o.hairpin, defaultGateway: o.defaultGateway })),
+    [CNI_CONF_KEY]: serializeCniConf(
+      buildCniConf({
+        hairpin: o.hairpin,
+        defaultGateway: o.defaultGateway,
+        // Without --ip-masq the flannel CNI plugin would default the delegate's ipMasq to true and
+        // the bridge plugin would SNAT pod traffic to other nodes (see bridgeMasquerades).
+        ...(o.ipMasq ? {} : { ipMasq: false }),
+      }),
+    ),
     [NET_CONF_KEY]: serializeNetConf(buildNetConf(o)),
   },
 });

@@ -3,16 +3,12 @@
 import { UsageError } from '../errors.ts';
 import type { FlannelInstall } from '../kube/discover.ts';
 import { flannelPlugin } from '../flannel/cni-conf.ts';
+import { flanneldContainer, flanneldIpMasq } from '../flannel/flanneld-flags.ts';
 import { readCniConf, readNetConf } from '../flannel/config-map.ts';
 import type { BackendPreset, ManifestOptions, SelectorVariant } from '../flannel/manifest-options.ts';
 import { CNI_CONF_KEY, FLANNEL_CONTAINER_NAME, NET_CONF_KEY } from '../flannel/names.ts';
 import type { AnyBackend } from '../flannel/net-conf.ts';
 import { selectorVariantOf } from '../flannel/selector-variant.ts';
-
-interface ContainerLike {
-  name: string;
-  args?: string[];
-}
 
 /** A short name for a backend: `vxlan-directrouting` for vxlan with DirectRouting. */
 export const backendLabel = (backend: AnyBackend | BackendPreset): string =>
@@ -48,16 +44,24 @@ export const settingsFromInstall = (install: FlannelInstall): Partial<ManifestOp
     settings.subnetMin = netConf.SubnetMin;
     settings.subnetMax = netConf.SubnetMax;
   }
-  if (configMap?.data?.[CNI_CONF_KEY] !== undefined) {
-    const delegate = flannelPlugin(readCniConf(configMap))?.delegate;
-    settings.hairpin = delegate?.hairpinMode;
-    settings.defaultGateway = delegate?.isDefaultGateway;
-  }
-  const containers = (install.daemonSet.spec?.template?.spec as { containers?: ContainerLike[] } | undefined)
+  const delegate =
+    configMap?.data?.[CNI_CONF_KEY] !== undefined
+      ? flannelPlugin(readCniConf(configMap))?.delegate
+      : undefined;
+  settings.hairpin = delegate?.hairpinMode;
+  settings.defaultGateway = delegate?.isDefaultGateway;
+  const containers = (install.daemonSet.spec?.template?.spec as { containers?: unknown } | undefined)
     ?.containers;
-  const args = containers?.find((c) => c.name === FLANNEL_CONTAINER_NAME)?.args;
+  const container = flanneldContainer(containers);
+  const flanneldMasq = container ? flanneldIpMasq(container) : null;
+  // --ip-masq is flanneld's; with it hidden (a wrapper command), a delegate that says "ipMasq": false
+  // is the other half of a --no-ip-masq install.
+  settings.ipMasq = flanneldMasq ?? (delegate?.ipMasq === false ? false : undefined);
+  const args =
+    container?.name === FLANNEL_CONTAINER_NAME && Array.isArray(container.args)
+      ? container.args.map(String)
+      : undefined;
   if (args) {
-    settings.ipMasq = args.includes('--ip-masq');
     const valuesOf = (flag: string) =>
       args.filter((a) => a.startsWith(`${flag}=`)).map((a) => a.slice(flag.length + 1));
     settings.iface = valuesOf('--iface');

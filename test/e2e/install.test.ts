@@ -234,7 +234,8 @@ test('transient API errors (503) are retried; a persistent one fails with the ca
     sim.api.faults.failNext({ method: 'PATCH', status: 500, count: Infinity });
     const r2 = await install(sim.kubeconfig, '--no-ip-masq');
     assert.equal(r2.code, 1);
-    assert.match(r2.stderr, /error: apply daemonset\.apps\/kube-flannel-ds: .*\(500/);
+    // --no-ip-masq changes cni-conf.json ("ipMasq": false) first, then the DaemonSet args.
+    assert.match(r2.stderr, /error: apply configmap\/kube-flannel-cfg: .*\(500/);
   } finally {
     await sim.close();
   }

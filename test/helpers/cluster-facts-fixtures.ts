@@ -235,8 +235,25 @@ export const configMap = (netConf: object | string) => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name: 'kube-flannel-cfg', namespace: 'kube-flannel' },
-  data: { 'net-conf.json': typeof netConf === 'string' ? netConf : JSON.stringify(netConf, null, 2) },
+  data: {
+    'cni-conf.json': UPSTREAM_CNI_CONF,
+    'net-conf.json': typeof netConf === 'string' ? netConf : JSON.stringify(netConf, null, 2),
+  },
 });
+
+/** cni-conf.json of the upstream manifest (v0.28.9): the delegate says nothing about ipMasq. */
+export const UPSTREAM_CNI_CONF = JSON.stringify(
+  {
+    name: 'cbr0',
+    cniVersion: '0.3.1',
+    plugins: [
+      { type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
+  },
+  null,
+  2,
+);
 
 export interface ClusterOptions {
   readonly hosts?: readonly Host[];

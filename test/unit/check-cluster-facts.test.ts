@@ -48,6 +48,26 @@ describe('buildClusterFacts', () => {
     );
   });
 
+  it("reads cni-conf.json's flannel delegate, and keeps its parse error instead of throwing", () => {
+    const input = healthyInput('host-gw');
+    const withCni = (text: string) =>
+      buildClusterFacts({
+        ...input,
+        api: {
+          ...input.api!,
+          configMap: { metadata: { name: 'kube-flannel-cfg' }, data: { 'cni-conf.json': text } },
+        },
+      }).api!.flannel!.cniConf;
+    const delegate = { hairpinMode: true, isDefaultGateway: true, ipMasq: false };
+    const conf = { name: 'cbr0', cniVersion: '0.3.1', plugins: [{ type: 'flannel', delegate }] };
+    assert.deepEqual(withCni(JSON.stringify(conf))?.delegate, delegate);
+    assert.match(withCni('{')!.error!, /cni-conf\.json/);
+    assert.match(
+      withCni(JSON.stringify({ ...conf, plugins: [{ type: 'bridge' }] }))!.error!,
+      /no flannel plugin/,
+    );
+  });
+
   it('keeps a net-conf.json parse error instead of throwing', () => {
     const input = healthyInput('host-gw');
     const facts = buildClusterFacts({

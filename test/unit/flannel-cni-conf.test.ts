@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  bridgeMasquerades,
   buildCniConf,
   flannelPlugin,
   parseCniConf,
@@ -86,4 +87,20 @@ test('a file that is not a conflist is a clear usage error', () => {
     message: 'cni-conf.json: plugins[0] must be an object with a "type"',
   });
   assert.throws(() => parseCniConf('{"plugins":[]'), { message: /^cni-conf\.json: invalid JSON at line 1/ });
+});
+
+// Upstream rule: flannel-io/cni-plugin flannel_linux.go doCmdAdd sets the delegate's ipMasq to
+// !FLANNEL_IPMASQ only when the key is absent; the bridge plugin then SNATs everything leaving the
+// pod's own subnet (containernetworking/plugins pkg/ip/ipmasq_iptables_linux.go).
+test('the bridge masquerades pod-to-pod traffic when flanneld does not and the delegate does not forbid it', () => {
+  assert.equal(bridgeMasquerades({ hairpinMode: true }, false), true);
+  assert.equal(bridgeMasquerades(undefined, false), true);
+  assert.equal(bridgeMasquerades({ ipMasq: false }, false), false);
+  assert.equal(bridgeMasquerades({ hairpinMode: true }, true), false);
+  assert.equal(bridgeMasquerades({ ipMasq: true }, true), true);
+  assert.deepEqual(flannelPlugin(buildCniConf({ ipMasq: false }))?.delegate, {
+    hairpinMode: true,
+    isDefaultGateway: true,
+    ipMasq: false,
+  });
 });

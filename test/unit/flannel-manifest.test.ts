@@ -13,6 +13,7 @@ import {
 import { defaultManifestOptions } from '../../src/flannel/manifest-options.ts';
 import type { KubeObject } from '../../src/flannel/kube-object.ts';
 import { parseNetConf } from '../../src/flannel/net-conf.ts';
+import { bridgeMasquerades, flannelPlugin, parseCniConf } from '../../src/flannel/cni-conf.ts';
 
 const fixture = (): KubeObject[] =>
   parseManifest(
@@ -233,7 +234,23 @@ test('flags map onto flanneld args and cni-conf.json', () => {
     '--iface-regex=^enp',
   ]);
   const cni = JSON.parse(configData(objects)['cni-conf.json']!) as { plugins: Array<{ delegate?: unknown }> };
-  assert.deepEqual(cni.plugins[0]?.delegate, { hairpinMode: false, isDefaultGateway: false });
+  assert.deepEqual(cni.plugins[0]?.delegate, { hairpinMode: false, isDefaultGateway: false, ipMasq: false });
+});
+
+// flannel-io/cni-plugin flannel_linux.go doCmdAdd: a delegate without ipMasq gets !FLANNEL_IPMASQ,
+// and FLANNEL_IPMASQ is flanneld's --ip-masq (flannel main.go, pkg/subnet/subnet.go WriteSubnetFile).
+test('--no-ip-masq leaves nothing masquerading: no flanneld --ip-masq and "ipMasq": false in the delegate', () => {
+  const delegateOf = (objects: ReturnType<typeof renderManifest>) =>
+    flannelPlugin(parseCniConf(configData(objects)['cni-conf.json']!))?.delegate;
+  const off = renderManifest({ ipMasq: false });
+  assert.equal(flanneld(off).args.includes('--ip-masq'), false);
+  assert.equal(delegateOf(off)?.ipMasq, false);
+  assert.equal(bridgeMasquerades(delegateOf(off), false), false);
+  // The default keeps the upstream manifest: flanneld masquerades, the delegate says nothing.
+  const on = renderManifest({});
+  assert.equal(flanneld(on).args.includes('--ip-masq'), true);
+  assert.equal('ipMasq' in (delegateOf(on) ?? {}), false);
+  assert.equal(bridgeMasquerades(delegateOf(on), true), false);
 });
 
 test('net-conf options: MTU, DirectRouting, subnets, IPv6, nftables', () => {

@@ -2,7 +2,8 @@
 // the node the pod is bound to; the pod is Ready when that agent is, and its log is the agent's log.
 import type { KubeObject } from '../cluster-seed.ts';
 import type { ApiServer } from '../apiserver/index.ts';
-import { APP_LABEL, CONFIGMAP_NAME, FLANNEL_CONTAINER_NAME } from '../../flannel/names.ts';
+import { flanneldContainer, flanneldIpMasq } from '../../flannel/flanneld-flags.ts';
+import { APP_LABEL, CONFIGMAP_NAME } from '../../flannel/names.ts';
 import type { AgentApi } from './agent-api.ts';
 import { httpAgentApi } from './agent-api.ts';
 import type { Dataplane } from './dataplane.ts';
@@ -42,10 +43,10 @@ const isFlannelPod = (pod: KubeObject, namespace: string | undefined): boolean =
   pod.metadata?.labels?.app === APP_LABEL.app &&
   (namespace === undefined || pod.metadata?.namespace === namespace);
 
-/** --ip-masq from the flanneld container's args (the manifest passes it by default). */
+/** --ip-masq as flanneld parses its args and env (the manifest passes it by default). */
 const ipMasqOf = (spec: PodSpecLike): boolean => {
-  const c = spec.containers?.find((x) => x.name === FLANNEL_CONTAINER_NAME) ?? spec.containers?.[0];
-  return [...(c?.command ?? []), ...(c?.args ?? [])].some((a) => a === '--ip-masq' || a === '--ip-masq=true');
+  const c = flanneldContainer(spec.containers);
+  return c ? (flanneldIpMasq(c) ?? false) : false;
 };
 
 /** The ConfigMap the pod mounts at /etc/kube-flannel/ (volume flannel-cfg). */
