@@ -1,7 +1,7 @@
 // Regenerates the recorded fixtures under fixtures/probe, fixtures/ping and fixtures/iperf3 (root only):
 // builds throwaway network namespaces in small realistic Flannel states, runs the real probe script in
 // them, and saves the raw output with its golden parse. Usage:
-//   node --import tsx scripts/record-probe-fixtures.ts
+//   node --import tsx scripts/record-probe-fixtures.ts [CASE]   (CASE: only that probe case, e.g. stale-pod-mtu)
 // Namespace names carry a per-run prefix (fcf-<random>-); it is replaced by fcf-RUN- in saved output so
 // re-recording gives a stable diff. Traffic only flows between the namespaces created here.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import { parseIpVersion } from '../src/facts/parse/ip-version.ts';
 import { buildProbeScript } from '../src/facts/probe-script.ts';
 import { FIXTURE_NONCE } from '../test/helpers/probe-fixtures.ts';
 
+const ONLY = process.argv[2];
 const ROOT = join(import.meta.dirname, '..', 'fixtures');
 const prefix = `fcf-${randomBytes(3).toString('hex')}-`;
 const namespaces: string[] = [];
@@ -95,6 +96,32 @@ const podNetwork = (ns: string, n: number, mtu: number, node: string): void => {
   ip('-n', ns, 'link', 'set', 'vethpod1', 'address', `0a:fc:0${n}:00:00:02`, 'master', 'cni0', 'up');
   ip('-n', pod, 'link', 'set', 'eth0', 'address', `0a:58:0a:f4:0${n}:02`, 'mtu', String(mtu), 'up');
   ip('-n', pod, 'addr', 'add', `10.244.${n}.2/24`, 'dev', 'eth0');
+  ip('-n', pod, 'route', 'add', 'default', 'via', `10.244.${n}.1`);
+};
+
+/** Another pod on the node's cni0, as the bridge plugin adds one: a veth at `mtu` enslaved to cni0. */
+const addPod = (ns: string, n: number, host: number, mtu: number, node: string): void => {
+  const pod = netns(`${node}-pod${host}`);
+  const veth = `vethpod${host}`;
+  ip(
+    'link',
+    'add',
+    veth,
+    'netns',
+    ns,
+    'mtu',
+    String(mtu),
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'netns',
+    pod,
+  );
+  ip('-n', ns, 'link', 'set', veth, 'address', `0a:fc:0${n}:00:00:0${host}`, 'master', 'cni0', 'up');
+  ip('-n', pod, 'link', 'set', 'eth0', 'address', `0a:58:0a:f4:0${n}:0${host}`, 'up');
+  ip('-n', pod, 'addr', 'add', `10.244.${n}.${host}/24`, 'dev', 'eth0');
   ip('-n', pod, 'route', 'add', 'default', 'via', `10.244.${n}.1`);
 };
 
@@ -178,6 +205,19 @@ const setUp = (sw: string, sw2: string): Case[] => {
   }
   cases.push({ name: 'vxlan', node: vx, paths: files('vxlan', subnetEnv(1450), ['10-flannel.conflist']) });
 
+  // After a vxlan -> host-gw switch: FLANNEL_MTU 1500, cni0 created at 1450 with a pod from then
+  // (veth 1450) and one started since (1500). The kernel keeps cni0 at the minimum of its ports
+  // (br_mtu_auto_adjust, net/bridge/br_if.c), so cni0 stays 1450 although created and fed by 1500.
+  const st = hostGwNode(sw, 'stale', 'e');
+  podNetwork(st, 1, 1450, 'stale');
+  addPod(st, 1, 3, 1500, 'stale');
+  ip('-n', st, 'route', 'add', '10.244.2.0/24', 'via', '192.168.77.12', 'dev', 'eth0');
+  cases.push({
+    name: 'stale-pod-mtu',
+    node: st,
+    paths: files('stale', subnetEnv(1500), ['10-flannel.conflist']),
+  });
+
   // Multi-NIC host-gw node with strict rp_filter on its second NIC, FORWARD policy DROP, a route with
   // an MTU, no subnet.env (flanneld never ran) and no CNI config directory.
   const rp = hostGwNode(sw, 'rpfilter', 'c');
@@ -227,7 +267,7 @@ const save = (dir: string, name: string, raw: string, parsed: unknown, ext = 'tx
 const recordProbes = (): void => {
   const sw = switchNamespace('switch');
   const sw2 = switchNamespace('switch2');
-  for (const c of setUp(sw, sw2)) {
+  for (const c of setUp(sw, sw2).filter((c) => ONLY === undefined || c.name === ONLY)) {
     const raw = probe(c);
     const facts = parseProbeOutput('node-1', raw, FIXTURE_NONCE, { address: '192.168.77.11' });
     const v = facts.ipVersion;
@@ -317,7 +357,7 @@ const main = async (): Promise<void> => {
   console.log(`iproute2: ${parseIpVersion(run('ip', ['-V']))?.raw}`);
   try {
     recordProbes();
-    await recordPingAndIperf();
+    if (ONLY === undefined) await recordPingAndIperf();
   } finally {
     for (const ns of namespaces.reverse()) spawnSync('ip', ['netns', 'del', ns]);
     rmSync(tmp, { recursive: true, force: true });

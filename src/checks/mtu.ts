@@ -1,8 +1,18 @@
 // MTU along the pod path: uplink MTUs agree across nodes, FLANNEL_MTU follows the backend rule,
-// cni0 and pod veths (those enslaved to cni0) match FLANNEL_MTU (pods created before a vxlan→host-gw
-// migration keep 1450 until recreated), mtu-probe's path MTU measurements reach the expected size,
-// and IP fragmentation/reassembly counters did not grow during the probe.
-import type { IpFragCounters } from '../facts/node-facts.ts';
+// pod veths (those enslaved to cni0) match FLANNEL_MTU (pods created before a vxlan→host-gw
+// migration keep 1450 until recreated), cni0 follows its ports as the kernel keeps it (never pinned
+// by hand, see bridge-mtu.ts), mtu-probe's path MTU measurements reach the expected size, and IP
+// fragmentation/reassembly counters did not grow during the probe.
+import type { IpFragCounters, NodeFacts } from '../facts/node-facts.ts';
+import {
+  BRIDGE,
+  bridgeMtu,
+  bridgePorts,
+  findPodsCommand,
+  formatPort,
+  mixedMtuEffect,
+  podIps,
+} from './bridge-mtu.ts';
 import { formatLink } from './evidence.ts';
 import { findingBuilder, listSome } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
@@ -23,7 +33,7 @@ export const mtuCheck: Check = {
   id: 'mtu',
   title: 'MTU',
   description:
-    'Uplink MTUs agree across nodes, FLANNEL_MTU follows the backend rule, cni0 and pod veths match FLANNEL_MTU, path MTU probes reach the expected size, and no IP fragmentation grew',
+    'Uplink MTUs agree across nodes, FLANNEL_MTU follows the backend rule, pod veths match FLANNEL_MTU, cni0 follows its ports (not pinned by hand), path MTU probes reach the expected size, and no IP fragmentation grew',
   needs: ['nodes'],
   evaluate(facts) {
     const views = nodeViews(facts);
@@ -75,30 +85,7 @@ export const mtuCheck: Check = {
         // Pods follow FLANNEL_MTU when created; compare against what flannel hands out now.
         const target = flannelMtu ?? expected?.value ?? null;
         if (target !== null) {
-          const cni0 = nodeFacts.links.find((l) => l.name === 'cni0');
-          if (cni0?.mtu && cni0.mtu !== target) {
-            out.push(
-              b('cni0-mismatch', 'warn', {
-                node: view.name,
-                message: `cni0 on ${view.name} has MTU ${cni0.mtu}, FLANNEL_MTU is ${target}: the bridge keeps the MTU it was created with`,
-                evidence: [formatLink(cni0), `FLANNEL_MTU=${target}`],
-                remediation: `ip link set dev cni0 mtu ${target}  # on ${view.name}; or drain it, ip link del cni0, and uncordon`,
-              }),
-            );
-          }
-          const stale = nodeFacts.links.filter(
-            (l) => l.master === 'cni0' && l.kind === 'veth' && l.mtu !== null && l.mtu !== target,
-          );
-          if (stale.length > 0) {
-            out.push(
-              b('pod-veth-mismatch', 'warn', {
-                node: view.name,
-                message: `${stale.length} pod interface${stale.length === 1 ? '' : 's'} on ${view.name} still ha${stale.length === 1 ? 's' : 've'} MTU ${listSome([...new Set(stale.map((l) => String(l.mtu)))])}, FLANNEL_MTU is ${target}: pods created before the change keep it until recreated`,
-                evidence: stale.map(formatLink),
-                remediation: `kubectl drain ${view.name} --ignore-daemonsets --delete-emptydir-data && kubectl uncordon ${view.name}`,
-              }),
-            );
-          }
+          out.push(...bridgeFindings(nodeFacts, view.name, target));
           for (const dev of flannelVxlanDevices(nodeFacts)) {
             const link = nodeFacts.links.find((l) => l.name === dev)!;
             if (facts.expectedBackend.value === 'vxlan' && link.mtu && link.mtu !== target) {
@@ -161,6 +148,65 @@ export const mtuCheck: Check = {
     }
     return findings;
   },
+};
+
+/** Pods still at an old MTU, and cni0's MTU judged the way the kernel sets it (bridge-mtu.ts). */
+const bridgeFindings = (facts: NodeFacts, node: string, target: number): Finding[] => {
+  const out: Finding[] = [];
+  const ports = bridgePorts(facts).filter((p) => p.link.kind === 'veth' || p.link.kind === null);
+  const stale = ports.filter((p) => p.link.mtu !== null && p.link.mtu !== target);
+  const recreate = (list: typeof stale): string => {
+    const ips = podIps(list);
+    const drain = `kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data && kubectl uncordon ${node}`;
+    return ips.length === list.length
+      ? `${findPodsCommand(node, ips)}  # then delete each pod (or rollout restart its owner); or: ${drain}`
+      : drain;
+  };
+  if (stale.length > 0) {
+    const mtus = [...new Set(stale.map((p) => p.link.mtu!))];
+    const smaller = Math.min(target, ...mtus);
+    out.push(
+      b('pod-veth-mismatch', 'warn', {
+        node,
+        message: `${stale.length} pod interface${stale.length === 1 ? '' : 's'} on ${node} still ha${stale.length === 1 ? 's' : 've'} MTU ${listSome(mtus.map(String))}, FLANNEL_MTU is ${target}: pods created before the change keep it until recreated. ${mixedMtuEffect(smaller)}`,
+        evidence: stale.map(formatPort),
+        remediation: recreate(stale),
+      }),
+    );
+  }
+  const state = bridgeMtu(facts);
+  if (state.kind === 'follows-ports' && state.min !== target) {
+    const smallest = state.ports.filter((p) => p.link.mtu === state.min);
+    out.push(
+      b('cni0-follows-old-pods', 'info', {
+        node,
+        message: `${BRIDGE} on ${node} has MTU ${state.bridge.mtu}, FLANNEL_MTU is ${target}: expected, a bridge takes the smallest MTU of its ports and ${smallest.length} pod${smallest.length === 1 ? ' is' : 's are'} still at ${state.min}; it changes by itself when ${smallest.length === 1 ? 'it is' : 'they are'} recreated. Do not set ${BRIDGE}'s MTU by hand: that pins it${state.min < target ? `, and packets from other nodes above ${state.min} bytes to those pods would then be dropped silently instead of answered with ICMP "fragmentation needed"` : ''}`,
+        evidence: [
+          `${BRIDGE} mtu ${state.bridge.mtu} (smallest port ${state.min})`,
+          ...smallest.map(formatPort),
+        ],
+        remediation: recreate(smallest),
+      }),
+    );
+  } else if (state.kind === 'pinned') {
+    const low = state.ports.filter((p) => p.link.mtu !== null && p.link.mtu < state.bridge.mtu!);
+    out.push(
+      b('cni0-pinned', 'warn', {
+        node,
+        message:
+          state.direction === 'above-min'
+            ? `${BRIDGE} on ${node} has MTU ${state.bridge.mtu} above its smallest port (${state.min}): its MTU was set by hand and no longer follows its ports. Packets from other nodes above ${state.min} bytes to the ${low.length} pod${low.length === 1 ? '' : 's'} at a smaller MTU are dropped silently at the bridge instead of answered with ICMP "fragmentation needed"`
+            : `${BRIDGE} on ${node} has MTU ${state.bridge.mtu} below every port (smallest ${state.min}): its MTU was set by hand and no longer follows its ports, so every pod on ${node} receives at most ${state.bridge.mtu} bytes per packet from other nodes`,
+        evidence: [
+          `${BRIDGE} mtu ${state.bridge.mtu}, FLANNEL_MTU ${target}`,
+          ...state.ports.map(formatPort),
+        ],
+        // Nothing clears BROPT_MTU_SET_BY_USER: only a new cni0 follows its ports again.
+        remediation: `kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data; ip link del ${BRIDGE}  # on ${node}: the bridge plugin recreates it, unpinned, with the next pod; then delete the pods still on ${node} that use the pod network (DaemonSet pods) and kubectl uncordon ${node}. Or reboot ${node}`,
+      }),
+    );
+  }
+  return out;
 };
 
 const fragFindings = (

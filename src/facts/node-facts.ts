@@ -135,6 +135,22 @@ export interface FdbEntry {
   readonly flags: readonly string[];
 }
 
+/**
+ * An interface in a pod's network namespace whose veth peer is on the node: how a host-side veth on
+ * cni0 is tied to a pod (its IP) without the container runtime.
+ */
+export interface PodInterface {
+  /** The namespace's name under /run/netns (e.g. containerd's cni-<uuid>). */
+  readonly netns: string;
+  readonly name: string;
+  readonly index: number;
+  /** ifindex of its peer in the node's namespace (`link_index`): the host-side veth. */
+  readonly peerIndex: number;
+  readonly mtu: number | null;
+  /** Non-link-local addresses, IPv4 first: the pod IPs. */
+  readonly addresses: readonly string[];
+}
+
 /** A sysctl reading: the number, 'missing' when the file does not exist, null when it could not be read. */
 export type SysctlNumber = number | 'missing' | null;
 export type SysctlString = string | 'missing' | null;
@@ -247,6 +263,12 @@ export interface NodeFacts {
   readonly snmp: Snmp | null;
   /** File names in /etc/cni/net.d; 'missing' when the directory does not exist. */
   readonly cniConfFiles: readonly string[] | 'missing' | null;
+  /**
+   * Pod-side interfaces found through named network namespaces; null when the section failed. Absent
+   * from facts recorded before the probe had the section. Empty without named namespaces (dockershim)
+   * or where /run/netns is not visible (kube-exec and daemonset node access).
+   */
+  readonly podInterfaces?: readonly PodInterface[] | null;
   /** 'not-installed' when iptables is absent on the node. */
   readonly iptables: Iptables | 'not-installed' | null;
   /** nftables table names (e.g. 'inet filter'); 'not-installed' when nft is absent. */

@@ -5,6 +5,7 @@ import type {
   IpVersion,
   Iptables,
   NodeFacts,
+  PodInterface,
   RouteGetResult,
   SectionError,
   Source,
@@ -19,6 +20,7 @@ import { parseNeighboursJson, parseNeighboursText } from './parse/ip-neigh.ts';
 import { parseRouteGet, parseRoutesJson, parseRoutesText } from './parse/ip-route.ts';
 import { parseIpVersion } from './parse/ip-version.ts';
 import { parseIptables, parseNftTables } from './parse/iptables.ts';
+import { parsePodNetnsPart } from './parse/pod-netns.ts';
 import { parseSnmp } from './parse/snmp.ts';
 import { parseSubnetEnv } from './parse/subnet-env.ts';
 import { parseSysctls } from './parse/sysctl.ts';
@@ -167,6 +169,20 @@ export const parseProbeOutput = (
     }
   }
 
+  // Optional: fixtures recorded before the section existed have none (the field is left out).
+  let podInterfaces: PodInterface[] | null | undefined;
+  if (sections.has(POD_NETNS)) {
+    const section = sections.get(POD_NETNS)!;
+    podInterfaces = body(POD_NETNS) === undefined ? null : [];
+    if (podInterfaces) {
+      for (const [netns, part] of splitPeerSections(section, nonce)) {
+        const found = parsePodNetnsPart(netns, part);
+        if (found) podInterfaces.push(...found);
+        else warnings.push(detach(`${POD_NETNS}: could not read netns ${netns}: ${failure(part)}`));
+      }
+    }
+  }
+
   const sysctlBody = sections.get('sysctl');
   // grep exits 2 when some files are missing; the missing ones are reported in the body.
   const sysctls = sysctlBody?.complete ? parseSysctls(detach(sysctlBody.body)) : (body('sysctl'), null);
@@ -225,6 +241,7 @@ export const parseProbeOutput = (
     cniConfFiles,
     iptables,
     nftTables,
+    ...(podInterfaces !== undefined ? { podInterfaces } : {}),
     sources,
     warnings,
     errors,
@@ -257,6 +274,8 @@ const routeGet = (peer: string, part: Section): RouteGetResult => {
   // `RTNETLINK answers: Network is unreachable` (exit 2) is the interesting case here.
   return { peer, ok: false, error: failure(part), exitCode: part.exitCode };
 };
+
+const POD_NETNS = 'pod-netns';
 
 const failure = (s: Section): string => {
   const line = detach(firstLine(s.body));

@@ -58,6 +58,9 @@ export const PROBE_SYSCTLS: readonly string[] = [
 //                 peers share one section (run by s); each peer's output sits between
 //                 `@@N GET PEER` and `@@N GOT PEER EXIT` lines, so the parser splits one section
 //                 per node instead of a million sections at 1,000 nodes.
+//  q              `ip -n NS -j addr show` for each named netns that `ip netns list` shows with an id here
+//                 ("NS (id: N)": a veth on this node has its peer there, i.e. a pod), each between
+//                 `@@N GET NS` and `@@N GOT NS EXIT` lines like g; ties cni0's veths to pod IPs and MTUs.
 const PRELUDE = `LC_ALL=C; export LC_ALL
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin; export PATH
 s() { n=$1; shift; printf '\\n@@%s BEGIN %s\\n' "$N" "$n"; "$@" </dev/null 2>&1; r=$?; printf '\\n@@%s END %s %s\\n' "$N" "$n" "$r"; }
@@ -66,6 +69,7 @@ p() { command -v "$1" >/dev/null 2>&1 || { echo "$1: not installed"; return 127;
 c() { [ -e "$1" ] || { echo "$1: not found"; return 66; }; cat "$1"; }
 l() { [ -d "$1" ] || { echo "$1: not found"; return 66; }; for e in "$1"/*; do [ -e "$e" ] && echo "\${e##*/}"; done; return 0; }
 g() { for a; do printf '@@%s GET %s\\n' "$N" "$a"; ip $J route get "$a"; printf '\\n@@%s GOT %s %s\\n' "$N" "$a" "$?"; done; }
+q() { ip netns list 2>/dev/null | while read -r a b; do case $b in *'(id:'*) printf '@@%s GET %s\\n' "$N" "$a"; ip -n "$a" -j addr show; printf '\\n@@%s GOT %s %s\\n' "$N" "$a" "$?";; esac; done; }
 x() ( cd /proc/sys || exit; for q in ${PROBE_SYSCTLS.join(' ')}; do if [ -e "$q" ]; then [ -w "$q" ] || echo "$q!readonly"; else echo "$q!missing"; fi; done; grep -H '' ${PROBE_SYSCTLS.join(' ')} net/ipv4/conf/*/rp_filter )
 `;
 
@@ -102,6 +106,7 @@ export const buildProbeScript = (options: ProbeScriptOptions): string => {
       (dev) =>
         `if ip link show dev ${dev} >/dev/null 2>&1; then s fdb-json/${dev} p bridge -j fdb show dev ${dev}; s fdb-text/${dev} p bridge fdb show dev ${dev}; fi`,
     ),
+    's pod-netns q',
     's sysctl x',
     `s subnet-env c '${subnetEnv}'`,
     's snmp cat /proc/net/snmp',

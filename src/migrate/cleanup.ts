@@ -1,6 +1,9 @@
 // After every node runs host-gw, flannel.1 carries nothing but still holds its address, neighbour and
 // fdb entries and the UDP 8472 socket: `ip link del flannel.1` removes all of them. Pods created before
-// the switch keep their old veth MTU until they are recreated; they are listed with the command to do so.
+// the switch keep their old veth MTU until they are recreated; they are listed with the command to do so
+// (by pod IP when the probe tied every old veth to its pod's netns, else by start time). cni0 follows
+// the smallest of its ports by itself (see checks/bridge-mtu.ts): it is never set by hand.
+import { bridgePorts } from '../checks/bridge-mtu.ts';
 import type { ClusterFacts } from '../facts/cluster-facts.ts';
 import { isFlannelVxlanDevice } from '../facts/cluster-facts.ts';
 import { assertInterfaceName } from '../facts/probe-input.ts';
@@ -52,7 +55,12 @@ export interface StaleMtuNode {
   readonly mtu: number | null;
   readonly cni0Mtu: number | null;
   /** Host-side veths on cni0 at another MTU: pods created before the switch. */
-  readonly staleVeths: readonly { readonly name: string; readonly mtu: number | null }[];
+  readonly staleVeths: readonly {
+    readonly name: string;
+    readonly mtu: number | null;
+    /** The pod's IP read through its netns; null when the veth could not be tied to a pod. */
+    readonly podIp: string | null;
+  }[];
 }
 
 export interface StaleOwner {
@@ -71,14 +79,15 @@ export const staleMtuNodes = (facts: ClusterFacts): StaleMtuNode[] =>
     const env = f.subnetEnv && f.subnetEnv !== 'missing' ? f.subnetEnv : null;
     const mtu = env?.mtu ?? null;
     const cni0 = f.links.find((l) => l.name === 'cni0');
-    const staleVeths = f.links
-      .filter((l) => l.master === 'cni0' && mtu !== null && l.mtu !== mtu)
-      .map((l) => ({ name: l.name, mtu: l.mtu }));
+    const staleVeths = bridgePorts(f)
+      .filter((p) => mtu !== null && p.link.mtu !== mtu)
+      .map((p) => ({ name: p.link.name, mtu: p.link.mtu, podIp: p.pod?.addresses[0] ?? null }));
     return [{ node: n.name, mtu, cni0Mtu: cni0?.mtu ?? null, staleVeths }];
   });
 
 interface PodObject extends KubeObject {
   spec?: { nodeName?: string; hostNetwork?: boolean };
+  status?: { podIP?: string };
 }
 
 const SHORT: Record<string, string> = {
@@ -98,16 +107,23 @@ export const staleOwners = async (
   switchedAt: ReadonlyMap<string, number>,
   excludeNamespace: string,
 ): Promise<StaleOwner[]> => {
-  const affected = new Set(nodes.filter((n) => n.staleVeths.length > 0).map((n) => n.node));
+  const stale = nodes.filter((n) => n.staleVeths.length > 0);
+  const affected = new Set(stale.map((n) => n.node));
   if (affected.size === 0) return [];
-  const pods = (await kube.list<PodObject>('v1', 'Pod')).filter(
-    (p) =>
-      !p.spec?.hostNetwork &&
-      p.metadata.namespace !== excludeNamespace &&
-      affected.has(p.spec?.nodeName ?? '') &&
-      Date.parse(String(p.metadata.creationTimestamp ?? '')) <=
-        (switchedAt.get(p.spec?.nodeName ?? '') ?? Infinity),
+  // Exact where every old veth was tied to its pod's IP; otherwise the pods started before the switch.
+  const byIp = new Map(
+    stale.map((n) => [
+      n.node,
+      n.staleVeths.every((v) => v.podIp !== null) ? new Set(n.staleVeths.map((v) => v.podIp)) : null,
+    ]),
   );
+  const pods = (await kube.list<PodObject>('v1', 'Pod')).filter((p) => {
+    const node = p.spec?.nodeName ?? '';
+    if (p.spec?.hostNetwork || p.metadata.namespace === excludeNamespace || !affected.has(node)) return false;
+    const ips = byIp.get(node);
+    if (ips) return ips.has(p.status?.podIP ?? '');
+    return Date.parse(String(p.metadata.creationTimestamp ?? '')) <= (switchedAt.get(node) ?? Infinity);
+  });
   const groups = new Map<string, StaleOwner & { pods: string[]; nodes: string[] }>();
   const rsOwner = new Map<string, string>();
   for (const pod of pods) {

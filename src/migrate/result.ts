@@ -1,6 +1,7 @@
 // The versioned result of `flannelctl migrate` (-o json|yaml) and its text summary.
 import { stringify } from 'yaml';
 import type { GlobalOptions } from '../global-options.ts';
+import { mixedMtuEffect } from '../checks/bridge-mtu.ts';
 import type { Io } from '../io.ts';
 import type { StaleMtuNode, StaleOwner } from './cleanup.ts';
 import type { PlannedRequest } from './requests.ts';
@@ -146,12 +147,15 @@ export const renderResultText = (r: MigrationResult): string => {
       lines.push(`Pods still at the old MTU (veth on cni0 != FLANNEL_MTU):`);
       for (const n of stale)
         lines.push(
-          `  ${n.node}: ${n.staleVeths.length} veth(s) at ${[...new Set(n.staleVeths.map((v) => v.mtu))].join('/')} (new pods get ${n.mtu}); cni0 MTU ${n.cni0Mtu} stays until cni0 is recreated (empty node) or the node reboots`,
+          `  ${n.node}: ${n.staleVeths.length} veth(s) at ${[...new Set(n.staleVeths.map((v) => v.mtu))].join('/')} (new pods get ${n.mtu}); cni0 MTU ${n.cni0Mtu} follows the smallest of them and changes by itself as they are recreated (do not set it by hand: that pins it)`,
         );
       for (const o of r.cleanup.staleOwners)
         lines.push(
           `  ${o.namespace}/${o.owner} (${o.pods.length} pod(s) on ${o.nodes.join(', ')}): ${o.command}`,
         );
+      const mtus = stale.flatMap((n) => [n.mtu, ...n.staleVeths.map((v) => v.mtu)]);
+      const smaller = Math.min(...mtus.filter((m): m is number => m !== null));
+      if (Number.isFinite(smaller)) lines.push(`  ${mixedMtuEffect(smaller)}`);
       if (r.cleanup.staleOwners.length === 0)
         lines.push('  (the API lists no workload pod created before the switch on these nodes)');
     }

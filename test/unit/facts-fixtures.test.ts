@@ -117,6 +117,34 @@ test('multi-NIC node: strict rp_filter on eth1, route MTU, FORWARD DROP, no subn
   assert.equal(facts('iproute2-ss181023-handmade/rp-filter-invalid-route-json').sources.routes, 'text');
 });
 
+test('node after vxlan -> host-gw: cni0 kept at its smallest port, each veth tied to its pod through its netns', () => {
+  const f = facts('iproute2-6.1.0/stale-pod-mtu');
+  const link = (name: string) => f.links?.find((l) => l.name === name);
+  // Recorded on the real kernel: cni0 was created at 1450 and a 1500 port joined; it stays at 1450.
+  assert.equal(link('cni0')?.mtu, 1450);
+  assert.deepEqual(
+    ['vethpod1', 'vethpod3'].map((n) => [link(n)?.mtu, link(n)?.master]),
+    [
+      [1450, 'cni0'],
+      [1500, 'cni0'],
+    ],
+  );
+  const pod = (veth: string) =>
+    f.podInterfaces?.find((p) => p.peerIndex === link(veth)?.index && link(veth)?.parent === `if${p.index}`);
+  assert.deepEqual(pod('vethpod1') && [pod('vethpod1')!.addresses, pod('vethpod1')!.mtu], [
+    ['10.244.1.2'],
+    1450,
+  ]);
+  assert.deepEqual(pod('vethpod3') && [pod('vethpod3')!.addresses, pod('vethpod3')!.mtu], [
+    ['10.244.1.3'],
+    1500,
+  ]);
+  assert.equal(f.subnetEnv !== 'missing' && f.subnetEnv?.mtu, 1500);
+  assert.deepEqual(f.errors, []);
+  // Recorded before the section existed: the field is left out, not guessed.
+  assert.equal('podInterfaces' in facts('iproute2-6.1.0/host-gw'), false);
+});
+
 const pairs = (dir: string, ext: string) =>
   readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())

@@ -123,6 +123,9 @@ const probeCommand = (node: VirtualNode, argv: readonly string[]): Output => {
         : { stdout: `${first}: not found\n`, stderr: '', code: 66 };
     case 'x':
       return renderSysctlGrep(node, PROBE_SYSCTLS);
+    case 'q':
+      // Virtual nodes model no pod network namespaces: `ip netns list` prints nothing.
+      return out('');
     default:
       return runCommand(node, argv);
   }
