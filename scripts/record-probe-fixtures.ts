@@ -1,7 +1,9 @@
 // Regenerates the recorded fixtures under fixtures/probe, fixtures/ping and fixtures/iperf3 (root only):
 // builds throwaway network namespaces in small realistic Flannel states, runs the real probe script in
 // them, and saves the raw output with its golden parse. Usage:
-//   node --import tsx scripts/record-probe-fixtures.ts [CASE]   (CASE: only that probe case, e.g. stale-pod-mtu)
+//   node --import tsx scripts/record-probe-fixtures.ts [--only CASE,...]
+// --only records just those probe cases (e.g. dual-stack-host-gw) and skips ping and iperf3, so adding
+// a case does not re-record the others.
 // Namespace names carry a per-run prefix (fcf-<random>-); it is replaced by fcf-RUN- in saved output so
 // re-recording gives a stable diff. Traffic only flows between the namespaces created here.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -16,7 +18,6 @@ import { parseIpVersion } from '../src/facts/parse/ip-version.ts';
 import { buildProbeScript } from '../src/facts/probe-script.ts';
 import { FIXTURE_NONCE } from '../test/helpers/probe-fixtures.ts';
 
-const ONLY = process.argv[2];
 const ROOT = join(import.meta.dirname, '..', 'fixtures');
 const prefix = `fcf-${randomBytes(3).toString('hex')}-`;
 const namespaces: string[] = [];
@@ -58,8 +59,8 @@ const switchNamespace = (name: string): string => {
   return ns;
 };
 
-/** cni0 with 10.244.N.1/24 and one pod, as the bridge CNI plugin leaves a node. */
-const podNetwork = (ns: string, n: number, mtu: number, node: string): void => {
+/** cni0 with 10.244.N.1/24 (and fd00:10:244:N::1/64 under dual stack) and one pod, as the bridge CNI plugin leaves a node. */
+const podNetwork = (ns: string, n: number, mtu: number, node: string, dualStack = false): void => {
   ip(
     '-n',
     ns,
@@ -97,6 +98,11 @@ const podNetwork = (ns: string, n: number, mtu: number, node: string): void => {
   ip('-n', pod, 'link', 'set', 'eth0', 'address', `0a:58:0a:f4:0${n}:02`, 'mtu', String(mtu), 'up');
   ip('-n', pod, 'addr', 'add', `10.244.${n}.2/24`, 'dev', 'eth0');
   ip('-n', pod, 'route', 'add', 'default', 'via', `10.244.${n}.1`);
+  if (dualStack) {
+    ip('-n', ns, 'addr', 'add', `fd00:10:244:${n}::1/64`, 'dev', 'cni0');
+    ip('-n', pod, 'addr', 'add', `fd00:10:244:${n}::2/64`, 'dev', 'eth0');
+    ip('-n', pod, '-6', 'route', 'add', 'default', 'via', `fd00:10:244:${n}::1`);
+  }
 };
 
 /** Another pod on the node's cni0, as the bridge plugin adds one: a veth at `mtu` enslaved to cni0. */
@@ -141,12 +147,27 @@ const subnetEnv = (mtu: number) =>
 
 const PEERS = ['192.168.77.12', '192.168.77.13', '192.168.78.14', '2001:db8::14'];
 
+/** subnet.env of a dual-stack node (EnableIPv6, IPv6Network fd00:10:244::/56), as WriteSubnetFile orders it. */
+const dualStackSubnetEnv = (mtu: number) =>
+  `FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_IPV6_NETWORK=fd00:10:244::/56\nFLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64\nFLANNEL_MTU=${mtu}\nFLANNEL_IPMASQ=true\n`;
+
+/** Dual-stack peers: each node's public-ip and public-ipv6; .14 / fd00:78::14 sit behind the router. */
+const DUAL_STACK_PEERS = [
+  '192.168.77.12',
+  'fd00:77::12',
+  '192.168.77.13',
+  'fd00:77::13',
+  '192.168.78.14',
+  'fd00:78::14',
+];
+
 interface Case {
   readonly name: string;
   readonly node: string;
   readonly paths: { subnetEnvPath: string; cniConfDir: string };
   /** Directory with an `ip` that shadows iproute2 (BusyBox case). */
   readonly pathPrefix?: string;
+  readonly peers?: readonly string[];
 }
 
 const hostGwNode = (sw: string, name: string, tag: string): string => {
@@ -156,6 +177,45 @@ const hostGwNode = (sw: string, name: string, tag: string): string => {
   ip('-n', ns, 'route', 'add', 'default', 'via', '192.168.77.1', 'dev', 'eth0');
   setSysctl(ns, 'net/ipv4/ip_forward', '1');
   return ns;
+};
+
+/** hostGwNode with fd00:77::11/64 on eth0 and an IPv6 default route via fd00:77::1 (dual stack). */
+const dualStackNode = (sw: string, name: string, tag: string): string => {
+  const ns = hostGwNode(sw, name, tag);
+  ip('-n', ns, 'addr', 'add', 'fd00:77::11/64', 'dev', 'eth0');
+  ip('-n', ns, '-6', 'route', 'add', 'default', 'via', 'fd00:77::1', 'dev', 'eth0');
+  setSysctl(ns, 'net/ipv6/conf/all/forwarding', '1');
+  return ns;
+};
+
+/**
+ * A flannel VXLAN device as flanneld creates it (netlink LinkAdd with MTU ext-50, VNI 1, port 8472,
+ * nolearning) on eth0. Over an IPv6 underlay the kernel clamps 1450 to 1430 (70 bytes of headroom).
+ */
+const vxlanDevice = (ns: string, name: string, mac: string, local: string): void => {
+  ip(
+    '-n',
+    ns,
+    'link',
+    'add',
+    name,
+    'address',
+    mac,
+    'mtu',
+    '1450',
+    'type',
+    'vxlan',
+    'id',
+    '1',
+    'local',
+    local,
+    'dev',
+    'eth0',
+    'dstport',
+    '8472',
+    'nolearning',
+  );
+  ip('-n', ns, 'link', 'set', name, 'up');
 };
 
 const setUp = (sw: string, sw2: string): Case[] => {
@@ -230,6 +290,48 @@ const setUp = (sw: string, sw2: string): Case[] => {
   if (spawnSync('iptables', ['-V']).status === 0) inNs(rp, 'iptables', '-P', 'FORWARD', 'DROP');
   cases.push({ name: 'rp-filter-multi-nic', node: rp, paths: files('rp', undefined, undefined) });
 
+  // Dual-stack host-gw: flanneld's v4 routes plus `{Dst: IPv6Subnet, Gw: PublicIPv6, LinkIndex: eth0}`
+  // (pkg/backend/hostgw/hostgw.go GetV6Route), an IPv6 default route via the router.
+  const dh = dualStackNode(sw, 'dualhostgw', 'e');
+  podNetwork(dh, 1, 1500, 'dualhostgw', true);
+  for (const n of [2, 3]) {
+    ip('-n', dh, 'route', 'add', `10.244.${n}.0/24`, 'via', `192.168.77.1${n}`, 'dev', 'eth0');
+    ip('-n', dh, '-6', 'route', 'add', `fd00:10:244:${n}::/64`, 'via', `fd00:77::1${n}`, 'dev', 'eth0');
+  }
+  cases.push({
+    name: 'dual-stack-host-gw',
+    node: dh,
+    paths: files('dual-host-gw', dualStackSubnetEnv(1500), ['10-flannel.conflist']),
+    peers: DUAL_STACK_PEERS,
+  });
+
+  // Dual-stack vxlan: flannel.1 as above plus flannel-v6.1 (local = public IPv6), onlink routes via the
+  // peers' IPv6 subnet addresses, permanent neighbours and fdb entries to their public IPv6
+  // (pkg/backend/vxlan/vxlan_network.go handleSubnetEvents, EnableIPv6 branch).
+  const dv = dualStackNode(sw, 'dualvxlan', 'f');
+  podNetwork(dv, 1, 1450, 'dualvxlan', true);
+  vxlanDevice(dv, 'flannel.1', '0e:fc:00:00:00:11', '192.168.77.11');
+  vxlanDevice(dv, 'flannel-v6.1', '0e:fc:00:00:06:11', 'fd00:77::11');
+  ip('-n', dv, 'addr', 'add', '10.244.1.0/32', 'dev', 'flannel.1');
+  ip('-n', dv, '-6', 'addr', 'add', 'fd00:10:244:1::/128', 'dev', 'flannel-v6.1');
+  for (const n of [2, 3]) {
+    const mac = `0e:fc:00:00:00:1${n}`;
+    const mac6 = `0e:fc:00:00:06:1${n}`;
+    ip('-n', dv, 'route', 'add', `10.244.${n}.0/24`, 'via', `10.244.${n}.0`, 'dev', 'flannel.1', 'onlink');
+    ip('-n', dv, 'neigh', 'replace', `10.244.${n}.0`, 'lladdr', mac, 'dev', 'flannel.1', 'nud', 'permanent');
+    run('bridge', ['-n', dv, 'fdb', 'append', mac, 'dev', 'flannel.1', 'dst', `192.168.77.1${n}`]);
+    const gw6 = `fd00:10:244:${n}::`;
+    ip('-n', dv, '-6', 'route', 'add', `${gw6}/64`, 'via', gw6, 'dev', 'flannel-v6.1', 'onlink');
+    ip('-n', dv, '-6', 'neigh', 'replace', gw6, 'lladdr', mac6, 'dev', 'flannel-v6.1', 'nud', 'permanent');
+    run('bridge', ['-n', dv, 'fdb', 'append', mac6, 'dev', 'flannel-v6.1', 'dst', `fd00:77::1${n}`]);
+  }
+  cases.push({
+    name: 'dual-stack-vxlan',
+    node: dv,
+    paths: files('dual-vxlan', dualStackSubnetEnv(1450), ['10-flannel.conflist']),
+    peers: DUAL_STACK_PEERS,
+  });
+
   // BusyBox: the same host-gw state probed with BusyBox's `ip` applet first on PATH (no -j, no -d).
   if (spawnSync('busybox', ['true']).status === 0) {
     const bin = join(tmp, 'busybox-bin');
@@ -246,7 +348,7 @@ const setUp = (sw: string, sw2: string): Case[] => {
 };
 
 const probe = (c: Case): string => {
-  const script = buildProbeScript({ nonce: FIXTURE_NONCE, peers: PEERS, ...c.paths });
+  const script = buildProbeScript({ nonce: FIXTURE_NONCE, peers: c.peers ?? PEERS, ...c.paths });
   const env = c.pathPrefix ? `PATH=${c.pathPrefix}:$PATH; export PATH; ` : '';
   // Own UTS namespace so the fixture's hostname is the node's, not this machine's.
   const out = run(
@@ -264,10 +366,15 @@ const save = (dir: string, name: string, raw: string, parsed: unknown, ext = 'tx
   console.log(`wrote ${join(dir, name)}.{${ext},expected.json}`);
 };
 
+const only = ((i) => (i === -1 ? undefined : (process.argv[i + 1] ?? '').split(',')))(
+  process.argv.indexOf('--only'),
+);
+
 const recordProbes = (): void => {
   const sw = switchNamespace('switch');
   const sw2 = switchNamespace('switch2');
-  for (const c of setUp(sw, sw2).filter((c) => ONLY === undefined || c.name === ONLY)) {
+  for (const c of setUp(sw, sw2)) {
+    if (only && !only.includes(c.name)) continue;
     const raw = probe(c);
     const facts = parseProbeOutput('node-1', raw, FIXTURE_NONCE, { address: '192.168.77.11' });
     const v = facts.ipVersion;
@@ -357,7 +464,7 @@ const main = async (): Promise<void> => {
   console.log(`iproute2: ${parseIpVersion(run('ip', ['-V']))?.raw}`);
   try {
     recordProbes();
-    if (ONLY === undefined) await recordPingAndIperf();
+    if (!only) await recordPingAndIperf();
   } finally {
     for (const ns of namespaces.reverse()) spawnSync('ip', ['netns', 'del', ns]);
     rmSync(tmp, { recursive: true, force: true });

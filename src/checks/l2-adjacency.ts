@@ -7,7 +7,7 @@ import { routeGetCount, type NodeFacts, type RouteGetResult } from '../facts/nod
 import { formatRouteGet } from './evidence.ts';
 import { findingBuilder, listSome } from './finding.ts';
 import { forEachProbedNode } from './per-node.ts';
-import { nodeViews, uplinkOf, type NodeView } from './topology.ts';
+import { nodeViews, routedFamilies, uplinkOf, type NodeView } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
 const b = findingBuilder('l2-adjacency');
@@ -43,11 +43,17 @@ export const l2AdjacencyCheck: Check = {
   id: 'l2-adjacency',
   title: 'L2 adjacency',
   description:
-    'Every node reaches every peer’s public IP directly (ip route get: one route, no gateway, flannel’s interface), as host-gw requires',
+    'Every node reaches every peer’s public IP directly (ip route get: one route, no gateway, flannel’s interface), as host-gw requires; under dual stack also each peer’s public-ipv6',
   needs: ['nodes'],
   evaluate(facts) {
     const views = nodeViews(facts);
-    const peers = views.filter((v) => v.publicIp);
+    const families = routedFamilies(facts);
+    // Under dual stack flanneld tests IPv6 peers the same way (ip.DirectRouting on PublicIPv6 in
+    // pkg/backend/vxlan/vxlan_network.go) and host-gw needs them on-link too (hostgw.go GetV6Route).
+    const plans: L2Plan[] = [
+      ...(families.ipv4 ? [{ v6: false, peers: peerIps(views, (v) => v.publicIp) }] : []),
+      ...(families.ipv6 ? [{ v6: true, peers: peerIps(views, (v) => v.publicIpv6) }] : []),
+    ];
     // Under vxlan a routed pair is expected (DirectRouting falls back to vxlan for it): info, not fail.
     const hostGw = facts.expectedBackend.value === 'host-gw';
     const routedSeverity = hostGw ? 'fail' : 'info';
@@ -55,89 +61,99 @@ export const l2AdjacencyCheck: Check = {
       facts,
       b,
       (view, nodeFacts) => {
-        const uplink = uplinkOf(nodeFacts, view.publicIp);
+        const uplink = uplinkOf(nodeFacts, view.publicIp ?? view.publicIpv6);
         const out: Finding[] = [];
-        const unknown: string[] = [];
-        let adjacent = 0;
-        for (const peer of peers) {
-          if (peer.name === view.name) continue;
-          const ip = peer.publicIp!;
-          const verdict = l2Verdict(nodeFacts, uplink?.name ?? null, ip);
-          if (verdict === 'adjacent') {
-            adjacent++;
-            continue;
-          }
-          if (verdict === 'unknown') {
-            unknown.push(peer.name);
-            continue;
-          }
-          // Evidence only for pairs that get a finding: formatting it for every adjacent pair cost ~1M
-          // strings at 1,000 nodes.
-          const result = nodeFacts.routeGets[ip];
-          const evidence = result ? [formatRouteGet(result)] : [];
-          const at = { node: view.name, peer: peer.name, evidence };
-          switch (verdict) {
-            case 'error':
-              out.push(
-                b('no-route', 'fail', {
-                  ...at,
-                  message: `${view.name} has no route to ${peer.name} (${ip}): the nodes cannot reach each other at all`,
-                  remediation: `ip route get ${ip}  # on ${view.name}; check the node network`,
-                }),
-              );
-              break;
-            case 'ambiguous':
-              out.push(
-                b('ambiguous', routedSeverity, {
-                  ...at,
-                  message: `ip route get ${ip} on ${view.name} returns ${result && result.ok ? routeGetCount(result) : 0} routes, flannel needs exactly one without a gateway`,
-                }),
-              );
-              break;
-            case 'routed': {
-              const gw = result && result.ok ? result.gateway : null;
-              out.push(
-                b('routed', routedSeverity, {
-                  ...at,
-                  message: hostGw
-                    ? `${view.name} reaches ${peer.name} (${ip}) through router ${gw}: host-gw cannot work for this pair ("Error adding route … network is unreachable"); use vxlan with DirectRouting`
-                    : `${view.name} reaches ${peer.name} (${ip}) through router ${gw}: not L2-adjacent, so host-gw would not work for this pair`,
-                  ...(hostGw
-                    ? {
-                        remediation: `flannelctl migrate --to vxlan --direct-routing  # net-conf.json ${VXLAN_DR}; or put both nodes on one L2 segment`,
-                      }
-                    : {}),
-                }),
-              );
-              break;
+        const unknownByPlan: string[][] = [];
+        const adjacentByPlan: number[] = [];
+        for (const { v6, peers } of plans) {
+          const unknown: string[] = [];
+          let adjacent = 0;
+          // "IPv6 " in messages only for the IPv6 pass: IPv4 reports stay as they were.
+          const fam = v6 ? 'IPv6 ' : '';
+          for (const { peer, ip } of peers) {
+            if (peer.name === view.name) continue;
+            const verdict = l2Verdict(nodeFacts, uplink?.name ?? null, ip);
+            if (verdict === 'adjacent') {
+              adjacent++;
+              continue;
             }
-            case 'other-interface': {
-              const dev = result && result.ok ? result.dev : null;
-              out.push(
-                b('other-interface', routedSeverity, {
-                  ...at,
-                  message: `${view.name} reaches ${peer.name} (${ip}) through ${dev}, not flannel's interface ${uplink?.name}: host-gw routes pinned to ${uplink?.name} will not reach it`,
-                  evidence: [...evidence, uplink ? `flannel interface: ${uplink.how}` : ''],
-                  remediation: `flanneld --iface=${dev}  # or the node-public-ip annotation, so flannel uses the interface that reaches its peers`,
-                }),
-              );
-              break;
+            if (verdict === 'unknown') {
+              unknown.push(peer.name);
+              continue;
+            }
+            // Evidence only for pairs that get a finding: formatting it for every adjacent pair cost ~1M
+            // strings at 1,000 nodes.
+            const result = nodeFacts.routeGets[ip];
+            const evidence = result ? [formatRouteGet(result)] : [];
+            const at = { node: view.name, peer: peer.name, evidence };
+            switch (verdict) {
+              case 'error':
+                out.push(
+                  b('no-route', 'fail', {
+                    ...at,
+                    message: `${view.name} has no ${fam}route to ${peer.name} (${ip}): the nodes cannot reach each other at all`,
+                    remediation: `ip route get ${ip}  # on ${view.name}; check the node network`,
+                  }),
+                );
+                break;
+              case 'ambiguous':
+                out.push(
+                  b('ambiguous', routedSeverity, {
+                    ...at,
+                    message: `ip route get ${ip} on ${view.name} returns ${result && result.ok ? routeGetCount(result) : 0} routes, flannel needs exactly one without a gateway`,
+                  }),
+                );
+                break;
+              case 'routed': {
+                const gw = result && result.ok ? result.gateway : null;
+                out.push(
+                  b('routed', routedSeverity, {
+                    ...at,
+                    message: hostGw
+                      ? `${view.name} reaches ${peer.name} (${ip}) through router ${gw}: host-gw cannot work for this pair ("Error adding route … ${v6 ? UNREACHABLE_V6 : UNREACHABLE_V4}"); use vxlan with DirectRouting`
+                      : `${view.name} reaches ${peer.name} (${ip}) through router ${gw}: not L2-adjacent, so host-gw would not work for this pair`,
+                    ...(hostGw
+                      ? {
+                          remediation: `flannelctl migrate --to vxlan --direct-routing  # net-conf.json ${VXLAN_DR}; or put both nodes on one L2 segment`,
+                        }
+                      : {}),
+                  }),
+                );
+                break;
+              }
+              case 'other-interface': {
+                const dev = result && result.ok ? result.dev : null;
+                out.push(
+                  b('other-interface', routedSeverity, {
+                    ...at,
+                    message: `${view.name} reaches ${peer.name} (${ip}) through ${dev}, not flannel's interface ${uplink?.name}: host-gw routes pinned to ${uplink?.name} will not reach it`,
+                    evidence: [...evidence, uplink ? `flannel interface: ${uplink.how}` : ''],
+                    remediation: `flanneld --iface=${dev}  # or the node-public-ip annotation, so flannel uses the interface that reaches its peers`,
+                  }),
+                );
+                break;
+              }
             }
           }
+          unknownByPlan.push(unknown);
+          adjacentByPlan.push(adjacent);
         }
-        if (unknown.length > 0) {
+        const adjacent = adjacentByPlan.reduce((sum, n) => sum + n, 0);
+        plans.forEach(({ v6 }, i) => {
+          const unknown = unknownByPlan[i]!;
+          if (unknown.length === 0) return;
           out.push(
             b('not-probed', adjacent === 0 && out.length === 0 ? 'skipped' : 'info', {
               node: view.name,
-              message: `ip route get was not run on ${view.name} for ${unknown.length} peers: ${listSome(unknown)}`,
+              message: `ip route get was not run on ${view.name} for ${unknown.length} ${v6 ? 'IPv6 ' : ''}peers: ${listSome(unknown)}`,
             }),
           );
-        }
+        });
         if (out.length === 0 || (adjacent > 0 && out.every((f) => f.severity === 'info'))) {
           out.push(
             b.pass({
               node: view.name,
-              message: `${view.name} is L2-adjacent to ${adjacent} peers`,
+              message: `${view.name} is L2-adjacent ${adjacencyText(plans, adjacentByPlan)}`,
               evidence: uplink ? [`flannel interface: ${uplink.how}`] : [],
             }),
           );
@@ -147,6 +163,29 @@ export const l2AdjacencyCheck: Check = {
       views,
     );
   },
+};
+
+interface L2Plan {
+  readonly v6: boolean;
+  readonly peers: readonly { readonly peer: NodeView; readonly ip: string }[];
+}
+
+const peerIps = (views: readonly NodeView[], ipOf: (v: NodeView) => string | null): L2Plan['peers'] =>
+  views.flatMap((peer) => {
+    const ip = ipOf(peer);
+    return ip ? [{ peer, ip }] : [];
+  });
+
+// The errno the kernel gives a gateway route whose next hop is not on-link: ENETUNREACH for IPv4,
+// EHOSTUNREACH for IPv6 (`ip -6 route add … via <off-link>`: "No route to host", Linux 6.x).
+const UNREACHABLE_V4 = 'network is unreachable';
+const UNREACHABLE_V6 = 'no route to host';
+
+/** "to 3 peers"; dual stack adds ", and over IPv6 to 3". */
+const adjacencyText = (plans: readonly L2Plan[], adjacent: readonly number[]): string => {
+  const [first, second] = plans;
+  const head = `${first?.v6 ? 'over IPv6 ' : ''}to ${adjacent[0] ?? 0} peers`;
+  return second ? `${head}, and over IPv6 to ${adjacent[1] ?? 0}` : head;
 };
 
 export interface L2Matrix {

@@ -3,10 +3,13 @@
 // - vxlan: `<podCIDR> via <subnet>.0 dev flannel.1 onlink`, with a PERMANENT neighbour
 //   (<subnet>.0 lladdr <peer VtepMAC>) and an fdb entry (<VtepMAC> dst <peer public IP>);
 // - vxlan with DirectRouting: a direct route where `ip route get <peer>` says the peer is adjacent.
+// Under dual stack (EnableIPv6) the same again for IPv6, as flanneld programs it: host-gw
+// `{Dst: lease.IPv6Subnet, Gw: PublicIPv6, LinkIndex: extIface}` (pkg/backend/hostgw/hostgw.go), vxlan
+// via flannel-v6.<VNI> with the peer's backend-v6-data VtepMAC (pkg/backend/vxlan/vxlan_network.go).
 // Built for 1,000 nodes (~1M routes): each node's routes, neighbours and fdb are indexed once, then
 // each peer costs one lookup.
-import type { FdbEntry, Neighbour, NodeFacts, Route } from '../facts/node-facts.ts';
-import { contains, tryParseCidr } from '../flannel/cidr.ts';
+import type { Family, FdbEntry, Neighbour, NodeFacts, Route } from '../facts/node-facts.ts';
+import { contains, tryParseCidr, type Cidr } from '../flannel/cidr.ts';
 import { formatFdb, formatNeighbour, formatRoute } from './evidence.ts';
 import { findingBuilder, listSome, type FindingBuilder } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
@@ -16,8 +19,10 @@ import {
   netConfOf,
   networkAddress,
   nodeViews,
+  routedFamilies,
   uplinkOf,
   vxlanDeviceName,
+  vxlanV6DeviceName,
   type NodeView,
 } from './topology.ts';
 import type { Check, Finding } from './types.ts';
@@ -32,10 +37,31 @@ interface NodeIndex {
   readonly fdbByMac: Map<string, FdbEntry[]>;
 }
 
-const indexNode = (facts: NodeFacts, device: string): NodeIndex => {
+/** One peer as one address family sees it: its podCIDR, next hop and VTEP MAC in that family. */
+interface PeerAddress {
+  readonly name: string;
+  readonly cidr: string;
+  readonly ip: string;
+  readonly vtepMac: string | null;
+}
+
+/** What differs between the IPv4 and the IPv6 pass over a node; the IPv4 texts are the historic ones. */
+interface FamilyPlan {
+  readonly family: Family;
+  /** '' or 'IPv6 ', before "podCIDR" and "route" in messages. */
+  readonly label: string;
+  /** `ip` or `ip -6` in remediations. */
+  readonly ip: string;
+  readonly device: string;
+  readonly network: Cidr | undefined;
+  readonly peers: readonly PeerAddress[];
+  readonly known: ReadonlySet<string>;
+}
+
+const indexNode = (facts: NodeFacts, device: string, family: Family): NodeIndex => {
   const routesByDst = new Map<string, Route[]>();
   for (const r of facts.routes ?? []) {
-    if (r.family !== 'inet' || r.type === 'local' || r.type === 'broadcast') continue;
+    if (r.family !== family || r.type === 'local' || r.type === 'broadcast') continue;
     const list = routesByDst.get(r.dst);
     if (list) list.push(r);
     else routesByDst.set(r.dst, [r]);
@@ -54,7 +80,7 @@ export const routesCheck: Check = {
   id: 'routes',
   title: 'Pod routes to peers',
   description:
-    'Each node has exactly one route of the backend’s kind to every other node’s podCIDR (host-gw: via the peer’s public IP on the uplink; vxlan: via flannel.1 onlink with its neighbour and fdb entries)',
+    'Each node has exactly one route of the backend’s kind to every other node’s podCIDR (host-gw: via the peer’s public IP on the uplink; vxlan: via flannel.1 onlink with its neighbour and fdb entries); under dual stack the same for IPv6 (public-ipv6, flannel-v6.1)',
   needs: ['nodes'],
   evaluate(facts) {
     const backend = facts.expectedBackend.value;
@@ -68,19 +94,55 @@ export const routesCheck: Check = {
     const conf = netConfOf(facts);
     const directRouting =
       backend === 'vxlan' && (conf?.Backend as { DirectRouting?: unknown })?.DirectRouting === true;
-    const device = vxlanDeviceName(conf);
-    const network = conf?.Network ? tryParseCidr(conf.Network) : undefined;
     const views = nodeViews(facts);
-    const peers = views.filter((v) => v.podCIDR && v.publicIp);
-    const unknownPeers = views.filter((v) => !v.podCIDR || !v.publicIp).map((v) => v.name);
-    const known = new Set(peers.map((p) => p.podCIDR!));
+    const families = routedFamilies(facts);
     const findings: Finding[] = [];
-    if (unknownPeers.length > 0) {
-      findings.push(
-        b('peers-incomplete', 'info', {
-          message: `Routes toward ${listSome(unknownPeers)} are not checked: their podCIDR or public IP is unknown`,
-        }),
-      );
+    const plans: FamilyPlan[] = [];
+    if (families.ipv4) {
+      const peers = views.filter((v) => v.podCIDR && v.publicIp);
+      const unknownPeers = views.filter((v) => !v.podCIDR || !v.publicIp).map((v) => v.name);
+      if (unknownPeers.length > 0) {
+        findings.push(
+          b('peers-incomplete', 'info', {
+            message: `Routes toward ${listSome(unknownPeers)} are not checked: their podCIDR or public IP is unknown`,
+          }),
+        );
+      }
+      plans.push({
+        family: 'inet',
+        label: '',
+        ip: 'ip',
+        device: vxlanDeviceName(conf),
+        network: conf?.Network ? tryParseCidr(conf.Network) : undefined,
+        peers: peers.map((p) => ({ name: p.name, cidr: p.podCIDR!, ip: p.publicIp!, vtepMac: p.vtepMac })),
+        known: new Set(peers.map((p) => p.podCIDR!)),
+      });
+    }
+    if (families.ipv6) {
+      const peers = views.filter((v) => v.podCIDRv6 && v.publicIpv6);
+      const unknownPeers = views.filter((v) => !v.podCIDRv6 || !v.publicIpv6).map((v) => v.name);
+      if (unknownPeers.length > 0) {
+        findings.push(
+          b('peers-incomplete', 'info', {
+            message: `IPv6 routes toward ${listSome(unknownPeers)} are not checked: their IPv6 podCIDR or public-ipv6 annotation is unknown`,
+          }),
+        );
+      }
+      plans.push({
+        family: 'inet6',
+        label: 'IPv6 ',
+        ip: 'ip -6',
+        device: vxlanV6DeviceName(conf),
+        network: conf?.IPv6Network ? tryParseCidr(conf.IPv6Network) : undefined,
+        peers: peers.map((p) => ({
+          name: p.name,
+          cidr: p.podCIDRv6!,
+          ip: p.publicIpv6!,
+          vtepMac: p.vtepMacV6,
+        })),
+        // Every owned subnet, also of peers not checked: a route to one is not stale, merely unjudged.
+        known: new Set(views.flatMap((v) => (v.podCIDRv6 ? [v.podCIDRv6] : []))),
+      });
     }
     findings.push(
       ...forEachProbedNode(
@@ -88,26 +150,40 @@ export const routesCheck: Check = {
         b,
         (view, nodeFacts) => {
           if (!nodeFacts.routes) return [b.skipped(sectionReason(nodeFacts, 'routes', ['route']), view.name)];
-          const index = indexNode(nodeFacts, device);
-          const uplink = uplinkOf(nodeFacts, view.publicIp)?.name ?? null;
+          // flanneld pins host-gw routes of both families to one external interface (hostgw.go LinkIndex).
+          const uplink = uplinkOf(nodeFacts, view.publicIp ?? view.publicIpv6)?.name ?? null;
           const out: Finding[] = [];
-          let checked = 0;
-          for (const peer of peers) {
-            if (peer.name === view.name) continue;
-            checked++;
-            let expect: Expectation = backend === 'host-gw' ? 'direct' : 'vxlan';
-            if (directRouting) {
-              const adjacent = isRouteGetAdjacent(nodeFacts, peer.publicIp!);
-              expect = adjacent === null ? 'either' : adjacent ? 'direct' : 'vxlan';
+          const checked: number[] = [];
+          for (const plan of plans) {
+            const index = indexNode(nodeFacts, plan.device, plan.family);
+            let count = 0;
+            for (const peer of plan.peers) {
+              if (peer.name === view.name) continue;
+              count++;
+              let expect: Expectation = backend === 'host-gw' ? 'direct' : 'vxlan';
+              if (directRouting) {
+                const adjacent = isRouteGetAdjacent(nodeFacts, peer.ip);
+                expect = adjacent === null ? 'either' : adjacent ? 'direct' : 'vxlan';
+              }
+              out.push(
+                ...checkPeer(facts, view, peer, index, {
+                  backend,
+                  expect,
+                  device: plan.device,
+                  uplink,
+                  label: plan.label,
+                  ip: plan.ip,
+                }),
+              );
             }
-            out.push(...checkPeer(facts, view, peer, index, { backend, expect, device, uplink }));
+            checked.push(count);
+            out.push(...staleRoutes(view, nodeFacts, plan));
           }
-          out.push(...staleRoutes(view, nodeFacts, known, network, device));
           if (out.length === 0) {
             out.push(
               b.pass({
                 node: view.name,
-                message: `${view.name} has one correct ${backend}${directRouting ? ' (DirectRouting)' : ''} route to each of ${checked} peers`,
+                message: `${view.name} has one correct ${backend}${directRouting ? ' (DirectRouting)' : ''} ${passText(plans, checked)}`,
               }),
             );
           }
@@ -120,17 +196,27 @@ export const routesCheck: Check = {
   },
 };
 
+/** "route to each of 3 peers"; dual stack adds ", and one IPv6 route to each of 3". */
+const passText = (plans: readonly FamilyPlan[], checked: readonly number[]): string => {
+  const [first, second] = plans;
+  const head = `${first?.label ?? ''}route to each of ${checked[0] ?? 0} peers`;
+  return second ? `${head}, and one ${second.label}route to each of ${checked[1] ?? 0}` : head;
+};
+
 interface PeerContext {
   readonly backend: 'host-gw' | 'vxlan';
   readonly expect: Expectation;
   readonly device: string;
   readonly uplink: string | null;
+  /** FamilyPlan.label and .ip. */
+  readonly label: string;
+  readonly ip: string;
 }
 
 // Remediations and evidence are built only for a finding (~1M healthy pairs at 1,000 nodes), by
 // module-level functions: closures per pair cost more than the strings they saved.
 const directFixFor = (cidr: string, peerIp: string, node: string, ctx: PeerContext): string =>
-  `ip route replace ${cidr} via ${peerIp}${ctx.uplink ? ` dev ${ctx.uplink}` : ''}  # on ${node}`;
+  `${ctx.ip} route replace ${cidr} via ${peerIp}${ctx.uplink ? ` dev ${ctx.uplink}` : ''}  # on ${node}`;
 
 const vxlanFixFor = (facts: Parameters<Check['evaluate']>[0], node: string): string =>
   `${flannelPodCommands(facts, node).restart}  # flanneld re-adds vxlan routes, neighbours and fdb entries at start`;
@@ -156,12 +242,13 @@ const expectedTextFor = (cidr: string, peerIp: string, ctx: PeerContext): string
 const checkPeer = (
   facts: Parameters<Check['evaluate']>[0],
   view: NodeView,
-  peer: NodeView,
+  peer: PeerAddress,
   index: NodeIndex,
   ctx: PeerContext,
 ): Finding[] => {
-  const cidr = peer.podCIDR!;
-  const peerIp = peer.publicIp!;
+  const cidr = peer.cidr;
+  const peerIp = peer.ip;
+  const label = ctx.label;
   const node = view.name;
   const routes = index.routesByDst.get(cidr) ?? [];
   const at = { node, peer: peer.name };
@@ -169,7 +256,7 @@ const checkPeer = (
     return [
       b('missing', 'fail', {
         ...at,
-        message: `${node} has no route to ${peer.name}'s podCIDR ${cidr}: pods there are unreachable from ${node}`,
+        message: `${node} has no ${label}route to ${peer.name}'s ${label}podCIDR ${cidr}: pods there are unreachable from ${node}`,
         evidence: [`no route for ${cidr} in the main table`],
         remediation: fixFor(facts, node, cidr, peerIp, ctx),
       }),
@@ -179,9 +266,9 @@ const checkPeer = (
     return [
       b('duplicate', 'fail', {
         ...at,
-        message: `${node} has ${routes.length} routes to ${peer.name}'s podCIDR ${cidr}: the lowest metric wins, the others are stale`,
+        message: `${node} has ${routes.length} ${label}routes to ${peer.name}'s ${label}podCIDR ${cidr}: the lowest metric wins, the others are stale`,
         evidence: routes.map(formatRoute),
-        remediation: `ip route del ${cidr} ...  # on ${node}: keep only "${ctx.expect === 'vxlan' ? `via ${networkAddress(cidr)} dev ${ctx.device} onlink` : `via ${peerIp}${ctx.uplink ? ` dev ${ctx.uplink}` : ''}`}"`,
+        remediation: `${ctx.ip} route del ${cidr} ...  # on ${node}: keep only "${ctx.expect === 'vxlan' ? `via ${networkAddress(cidr)} dev ${ctx.device} onlink` : `via ${peerIp}${ctx.uplink ? ` dev ${ctx.uplink}` : ''}`}"`,
       }),
     ];
   }
@@ -193,7 +280,7 @@ const checkPeer = (
     return [
       b('stale-vxlan-route', 'fail', {
         ...at,
-        message: `${node} still routes ${peer.name}'s podCIDR ${cidr} through ${ctx.device} (a vxlan leftover) instead of ${expectedTextFor(cidr, peerIp, ctx)}`,
+        message: `${node} still routes ${peer.name}'s ${label}podCIDR ${cidr} through ${ctx.device} (a vxlan leftover) instead of ${expectedTextFor(cidr, peerIp, ctx)}`,
         evidence: [formatRoute(route)],
         remediation: directFixFor(cidr, peerIp, node, ctx),
       }),
@@ -207,7 +294,7 @@ const checkPeer = (
     return [
       b('wrong-next-hop', 'fail', {
         ...at,
-        message: `${node} routes ${peer.name}'s podCIDR ${cidr} ${route.gateway ? `via ${route.gateway}` : 'without a gateway'}${route.dev ? ` dev ${route.dev}` : ''}, expected ${ctx.expect === 'either' ? `via ${peerIp} or via ${networkAddress(cidr)} dev ${ctx.device} onlink` : expectedTextFor(cidr, peerIp, ctx)}`,
+        message: `${node} routes ${peer.name}'s ${label}podCIDR ${cidr} ${route.gateway ? `via ${route.gateway}` : 'without a gateway'}${route.dev ? ` dev ${route.dev}` : ''}, expected ${ctx.expect === 'either' ? `via ${peerIp} or via ${networkAddress(cidr)} dev ${ctx.device} onlink` : expectedTextFor(cidr, peerIp, ctx)}`,
         evidence: [formatRoute(route)],
         remediation: fixFor(facts, node, cidr, peerIp, ctx),
       }),
@@ -218,7 +305,7 @@ const checkPeer = (
       return [
         b('wrong-device', 'fail', {
           ...at,
-          message: `${node} routes ${peer.name}'s podCIDR ${cidr} via ${peerIp} out of ${route.dev ?? '?'}, not flannel's interface ${ctx.uplink}`,
+          message: `${node} routes ${peer.name}'s ${label}podCIDR ${cidr} via ${peerIp} out of ${route.dev ?? '?'}, not flannel's interface ${ctx.uplink}`,
           evidence: [formatRoute(route)],
           remediation: directFixFor(cidr, peerIp, node, ctx),
         }),
@@ -228,7 +315,7 @@ const checkPeer = (
       return [
         b('onlink', 'warn', {
           ...at,
-          message: `${node}'s route to ${peer.name}'s podCIDR ${cidr} is onlink: flanneld never sets that, so it was added by hand and may hide a missing L2 path`,
+          message: `${node}'s route to ${peer.name}'s ${label}podCIDR ${cidr} is onlink: flanneld never sets that, so it was added by hand and may hide a missing L2 path`,
           evidence: [formatRoute(route)],
           remediation: directFixFor(cidr, peerIp, node, ctx),
         }),
@@ -241,7 +328,7 @@ const checkPeer = (
     return [
       b('not-onlink', 'fail', {
         ...at,
-        message: `${node}'s vxlan route to ${peer.name}'s podCIDR ${cidr} lacks onlink`,
+        message: `${node}'s vxlan route to ${peer.name}'s ${label}podCIDR ${cidr} lacks onlink`,
         evidence: [formatRoute(route)],
         remediation: vxlanFixFor(facts, node),
       }),
@@ -257,7 +344,7 @@ const checkPeer = (
         message: `${node} has no ${ctx.device} neighbour entry for ${gw} (${peer.name}'s VTEP): packets to ${cidr} cannot be encapsulated`,
         evidence: [formatRoute(route), `no neighbour ${gw} dev ${ctx.device}`],
         remediation: peer.vtepMac
-          ? `ip neigh replace ${gw} dev ${ctx.device} lladdr ${peer.vtepMac} nud permanent  # on ${node}`
+          ? `${ctx.ip} neigh replace ${gw} dev ${ctx.device} lladdr ${peer.vtepMac} nud permanent  # on ${node}`
           : vxlanFixFor(facts, node),
       }),
     );
@@ -268,9 +355,9 @@ const checkPeer = (
         message: `${node}'s neighbour ${gw} on ${ctx.device} has lladdr ${neighbour.lladdr}, but ${peer.name}'s VtepMAC is ${peer.vtepMac}`,
         evidence: [
           formatNeighbour(neighbour),
-          `annotation backend-data of ${peer.name}: VtepMAC ${peer.vtepMac}`,
+          `annotation backend-${label ? 'v6-' : ''}data of ${peer.name}: VtepMAC ${peer.vtepMac}`,
         ],
-        remediation: `ip neigh replace ${gw} dev ${ctx.device} lladdr ${peer.vtepMac} nud permanent  # on ${node}`,
+        remediation: `${ctx.ip} neigh replace ${gw} dev ${ctx.device} lladdr ${peer.vtepMac} nud permanent  # on ${node}`,
       }),
     );
   } else if (!neighbour.state.includes('PERMANENT')) {
@@ -310,17 +397,15 @@ const checkPeer = (
 };
 
 /** Routes into the pod Network (or via the VXLAN device) for subnets no node owns: left by deleted nodes. */
-const staleRoutes = (
-  view: NodeView,
-  nodeFacts: NodeFacts,
-  known: ReadonlySet<string>,
-  network: ReturnType<typeof tryParseCidr>,
-  device: string,
-): Finding[] => {
+const staleRoutes = (view: NodeView, nodeFacts: NodeFacts, plan: FamilyPlan): Finding[] => {
+  const { family, known, network, device } = plan;
   const out: Finding[] = [];
   for (const r of nodeFacts.routes ?? []) {
-    if (r.family !== 'inet' || r.dst === 'default' || known.has(r.dst)) continue;
+    if (r.family !== family || r.dst === 'default' || known.has(r.dst)) continue;
     if (r.type === 'local' || r.type === 'broadcast') continue;
+    // IPv6 keeps address prefix routes in the main table (flannel-v6.N's own /128, fe80::/64 on every
+    // device, `proto kernel`): the kernel's, never a flanneld leftover (seen with `ip -6 route` on 6.x).
+    if (family === 'inet6' && (r.protocol === 'kernel' || r.type === 'multicast')) continue;
     // Only parse the few leftovers; the common case is a hit in `known`.
     const cidr = tryParseCidr(r.dst);
     const inNetwork = !!(network && cidr && contains(network, cidr) && r.dst !== network.text);
@@ -329,9 +414,9 @@ const staleRoutes = (
     out.push(
       b('stale', 'warn', {
         node: view.name,
-        message: `${view.name} has a route to ${r.dst}, which is no node's podCIDR: left over from a deleted or re-addressed node`,
+        message: `${view.name} has a ${plan.label}route to ${r.dst}, which is no node's ${plan.label}podCIDR: left over from a deleted or re-addressed node`,
         evidence: [formatRoute(r)],
-        remediation: `ip route del ${r.dst}${r.dev ? ` dev ${r.dev}` : ''}  # on ${view.name}`,
+        remediation: `${plan.ip} route del ${r.dst}${r.dev ? ` dev ${r.dev}` : ''}  # on ${view.name}`,
       }),
     );
   }

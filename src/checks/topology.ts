@@ -3,8 +3,8 @@
 import type { ApiNode, ClusterFacts, ClusterNode } from '../facts/cluster-facts.ts';
 import { byName, isFlannelVxlanDevice } from '../facts/cluster-facts.ts';
 import { routeGetCount, type NodeFacts } from '../facts/node-facts.ts';
-import { tryParseCidr } from '../flannel/cidr.ts';
-import type { NetConf } from '../flannel/net-conf.ts';
+import { parseIp, tryParseCidr } from '../flannel/cidr.ts';
+import { ipv4Enabled, ipv6Enabled, type NetConf } from '../flannel/net-conf.ts';
 
 export interface NodeView {
   readonly name: string;
@@ -18,21 +18,31 @@ export interface NodeView {
   readonly podCIDR: string | null;
   readonly vtepMac: string | null;
   readonly backendType: string | null;
+  /** Dual stack: the `public-ipv6` annotation (flanneld's IPv6 next hop and VTEP address, nothing else). */
+  readonly publicIpv6: string | null;
+  /** Canonical IPv6 podCIDR: the node's spec, else the network of FLANNEL_IPV6_SUBNET. */
+  readonly podCIDRv6: string | null;
+  /** VtepMAC of flannel-v6.<VNI>, from `backend-v6-data`. */
+  readonly vtepMacV6: string | null;
 }
 
-const subnetEnvCidr = (facts: NodeFacts | null): string | null => {
+const subnetEnvCidr = (facts: NodeFacts | null, key: 'subnet' | 'ipv6Subnet' = 'subnet'): string | null => {
   const env = facts?.subnetEnv;
-  if (!env || env === 'missing' || !env.subnet) return null;
-  return tryParseCidr(env.subnet)?.text ?? null;
+  const value = env && env !== 'missing' ? env[key] : null;
+  return value ? (tryParseCidr(value)?.text ?? null) : null;
 };
 
-const ipv4Cidr = (cidrs: readonly string[]): string | null => {
+// flanneld takes the first podCIDR of each family (pkg/subnet/kube/kube.go nodeToLease).
+const cidrOfFamily = (cidrs: readonly string[], family: 'ipv4' | 'ipv6'): string | null => {
   for (const c of cidrs) {
     const parsed = tryParseCidr(c);
-    if (parsed?.family === 'ipv4') return parsed.text;
+    if (parsed?.family === family) return parsed.text;
   }
   return null;
 };
+
+const ipv6Literal = (value: string | null | undefined): string | null =>
+  value ? (parseIp(value)?.family === 'ipv6' ? value : null) : null;
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
@@ -53,9 +63,12 @@ export const nodeViews = (facts: ClusterFacts): NodeView[] => {
       facts: nodeFacts,
       publicIp:
         api?.flannel.publicIp ?? api?.internalIP ?? (probed && IPV4.test(probed) ? probed : null) ?? null,
-      podCIDR: (api ? ipv4Cidr(api.podCIDRs) : null) ?? subnetEnvCidr(nodeFacts),
+      podCIDR: (api ? cidrOfFamily(api.podCIDRs, 'ipv4') : null) ?? subnetEnvCidr(nodeFacts),
       vtepMac: api?.flannel.vtepMac ?? null,
       backendType: api?.flannel.backendType ?? null,
+      publicIpv6: ipv6Literal(api?.flannel.publicIpv6),
+      podCIDRv6: (api ? cidrOfFamily(api.podCIDRs, 'ipv6') : null) ?? subnetEnvCidr(nodeFacts, 'ipv6Subnet'),
+      vtepMacV6: api?.flannel.vtepMacV6 ?? null,
     };
   });
 };
@@ -63,11 +76,24 @@ export const nodeViews = (facts: ClusterFacts): NodeView[] => {
 /** The net-conf.json flannel runs with, when the API gave one. */
 export const netConfOf = (facts: ClusterFacts): NetConf | null => facts.api?.flannel?.netConf ?? null;
 
+/**
+ * The address families flanneld routes: net-conf.json's EnableIPv4 (default true) and EnableIPv6
+ * (default false); IPv4 alone when there is no net-conf.json to say.
+ */
+export const routedFamilies = (facts: ClusterFacts): { readonly ipv4: boolean; readonly ipv6: boolean } => {
+  const conf = netConfOf(facts);
+  return conf ? { ipv4: ipv4Enabled(conf), ipv6: ipv6Enabled(conf) } : { ipv4: true, ipv6: false };
+};
+
 /** flannel.<VNI> (VNI defaults to 1). */
 export const vxlanDeviceName = (conf: NetConf | null): string => {
   const vni = conf?.Backend.Type === 'vxlan' ? (conf.Backend as { VNI?: unknown }).VNI : undefined;
   return `flannel.${typeof vni === 'number' && vni > 0 ? vni : 1}`;
 };
+
+/** flannel-v6.<VNI>: the IPv6 VXLAN device of a dual-stack vxlan node (pkg/backend/vxlan/vxlan.go). */
+export const vxlanV6DeviceName = (conf: NetConf | null): string =>
+  vxlanDeviceName(conf).replace('flannel.', 'flannel-v6.');
 
 /** The VXLAN devices flanneld created on this node (flannel.1, ...). */
 export const flannelVxlanDevices = (facts: NodeFacts): string[] =>

@@ -32,6 +32,10 @@ export interface FlannelAnnotations {
   /** VtepMAC parsed from backend-data (vxlan only). */
   readonly vtepMac: string | null;
   readonly publicIp: string | null;
+  /** Dual stack: `public-ipv6` (peers' IPv6 next hop) and `backend-v6-data` with its VtepMAC (vxlan). */
+  readonly publicIpv6: string | null;
+  readonly backendV6Data: string | null;
+  readonly vtepMacV6: string | null;
   /** Nodes without `kube-subnet-manager: "true"` are ignored by flanneld's lease informer. */
   readonly kubeSubnetManager: boolean;
 }
@@ -204,6 +208,7 @@ export const apiNodeFrom = (raw: unknown): ApiNode => {
   const podCIDRs = arr(spec.podCIDRs).filter((c): c is string => typeof c === 'string');
   const single = str(spec.podCIDR);
   const backendData = annotations[ANNOTATIONS.backendData] ?? null;
+  const backendV6Data = annotations[ANNOTATIONS.backendV6Data] ?? null;
   const conditions = arr(status.conditions).map(conditionOf);
   return {
     name: str(meta.name) ?? '',
@@ -219,6 +224,9 @@ export const apiNodeFrom = (raw: unknown): ApiNode => {
       backendData,
       vtepMac: vtepMacOf(backendData),
       publicIp: annotations[ANNOTATIONS.publicIp] ?? null,
+      publicIpv6: annotations[ANNOTATIONS.publicIpv6] ?? null,
+      backendV6Data,
+      vtepMacV6: vtepMacOf(backendV6Data),
       kubeSubnetManager: annotations[ANNOTATIONS.kubeSubnetManager] === 'true',
     },
     conditions,

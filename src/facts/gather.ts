@@ -50,13 +50,20 @@ const peerAddressOf = (node: NodeTarget): string | null => {
   return isIpLiteral(node.address) ? node.address : null;
 };
 
-/** The other nodes' IP addresses: what flannel would route to from this node (never its own). */
+/** SelectedNode.peerAddressV6 (the public-ipv6 annotation) under dual stack. */
+const peerAddressV6Of = (node: NodeTarget): string | null =>
+  (node as { peerAddressV6?: string }).peerAddressV6 ?? null;
+
+/**
+ * The other nodes' IP addresses: what flannel would route to from this node (never its own); their
+ * IPv6 ones too where they have one, so IPv4-only clusters are probed exactly as before.
+ */
 export const otherNodeAddresses = (targets: readonly NodeTarget[], node: NodeTarget): string[] => {
-  const own = peerAddressOf(node);
+  const own = [peerAddressOf(node), peerAddressV6Of(node)];
   return targets
     .filter((t) => t.name !== node.name)
-    .map(peerAddressOf)
-    .filter((a): a is string => a !== null && a !== own);
+    .flatMap((t) => [peerAddressOf(t), peerAddressV6Of(t)])
+    .filter((a): a is string => a !== null && !own.includes(a));
 };
 
 const issueOf = (node: NodeTarget, error: unknown): NodeAccessIssue => {

@@ -8,7 +8,10 @@ export interface ProbeScriptOptions {
   readonly nonce: string;
   /** Peer node IPs: `ip route get` is run for each (flannel's own L2 test). */
   readonly peers: readonly string[];
-  /** VXLAN devices whose forwarding database is dumped when they exist. Default: flannel.1. */
+  /**
+   * VXLAN devices whose forwarding database is dumped when they exist. Default: flannel.1, plus
+   * flannel-v6.1 (dual-stack vxlan's IPv6 device) when a peer is IPv6: no extra process otherwise.
+   */
   readonly interfaces?: readonly string[];
   /** Default /run/flannel/subnet.env; the fixture recorder points it at a temp file. */
   readonly subnetEnvPath?: string;
@@ -19,6 +22,7 @@ export interface ProbeScriptOptions {
 export const DEFAULT_SUBNET_ENV_PATH = '/run/flannel/subnet.env';
 export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
 export const DEFAULT_FDB_INTERFACES: readonly string[] = ['flannel.1'];
+export const DEFAULT_FDB_INTERFACES_V6: readonly string[] = ['flannel-v6.1'];
 
 /**
  * The one section of a node's `ip route get`s, in the form it answers in; each peer's output is marked
@@ -77,7 +81,10 @@ x() ( cd /proc/sys || exit; for q in ${PROBE_SYSCTLS.join(' ')}; do if [ -e "$q"
 export const buildProbeScript = (options: ProbeScriptOptions): string => {
   const nonce = assertNonce(options.nonce);
   const peers = [...new Set(options.peers.map((peer) => assertIpLiteral(peer)))];
-  const interfaces = [...new Set((options.interfaces ?? DEFAULT_FDB_INTERFACES).map(assertInterfaceName))];
+  const defaultInterfaces = peers.some((peer) => peer.includes(':'))
+    ? [...DEFAULT_FDB_INTERFACES, ...DEFAULT_FDB_INTERFACES_V6]
+    : DEFAULT_FDB_INTERFACES;
+  const interfaces = [...new Set((options.interfaces ?? defaultInterfaces).map(assertInterfaceName))];
   const subnetEnv = assertProbePath(options.subnetEnvPath ?? DEFAULT_SUBNET_ENV_PATH);
   const cniDir = assertProbePath(options.cniConfDir ?? DEFAULT_CNI_CONF_DIR);
 

@@ -28,6 +28,11 @@ export interface SelectedNode extends NodeTarget {
   readonly podCIDRs: readonly string[];
   /** The node's IP as its peers route to it (flannel's public-ip), for `ip route get`; null if unknown. */
   readonly peerAddress: string | null;
+  /**
+   * Dual stack: the node's `public-ipv6` annotation, flanneld's IPv6 next hop (written only with
+   * EnableIPv6), so `ip route get` runs for IPv6 peers only where flannel routes IPv6.
+   */
+  readonly peerAddressV6?: string;
   readonly addressSource: AddressSource;
   /** One line for -v output and reports: why this address. */
   readonly addressReason: string;
@@ -191,6 +196,8 @@ export const selectNodes = (input: SelectNodesInput): NodeSelection => {
     // Peers reach the node at its IP; an inventory host name cannot go into `ip route get`.
     const peerAddress =
       [inv?.address, fromApi?.address].find((a) => a !== undefined && isIpLiteral(a)) ?? null;
+    const v6 = api?.metadata?.annotations?.[ANNOTATIONS.publicIpv6];
+    const peerAddressV6 = v6 !== undefined && v6.includes(':') && isIpLiteral(v6) ? v6 : undefined;
     const user = inv?.ssh?.user ?? input.sshUser ?? inventory?.ssh?.user;
     const port = inv?.ssh?.port ?? input.sshPort ?? inventory?.ssh?.port;
     const podCIDRs = api ? podCidrsOf(api) : inv?.podCIDR ? [inv.podCIDR] : [];
@@ -201,6 +208,7 @@ export const selectNodes = (input: SelectNodesInput): NodeSelection => {
       ...(user !== undefined ? { user } : {}),
       podCIDRs: podCIDRs.length > 0 ? podCIDRs : inv?.podCIDR ? [inv.podCIDR] : [],
       peerAddress,
+      ...(peerAddressV6 !== undefined ? { peerAddressV6 } : {}),
       addressSource: source,
       addressReason: reason,
     };

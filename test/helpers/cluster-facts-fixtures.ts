@@ -313,3 +313,151 @@ export const problems = (
   findings
     .filter((f) => f.severity !== 'pass')
     .map((f) => `${f.severity} ${f.code}${f.node ? ` ${f.node}` : ''}${f.peer ? `→${f.peer}` : ''}`);
+
+// --- dual stack ---------------------------------------------------------------------------------
+// node-1 is fixtures/probe/iproute2-6.1.0/dual-stack-<backend> verbatim; peers get the IPv6 half
+// flanneld programs with EnableIPv6 (hostgw.go GetV6Route; vxlan_network.go, flannel-v6.1).
+
+export const IPV6_NETWORK = 'fd00:10:244::/56';
+export const ip6Of = (h: Host): string => `fd00:77::${10 + h.n}`;
+export const cidr6Of = (h: Host): string => `fd00:10:244:${h.n}::/64`;
+export const mac6Of = (h: Host): string => `0e:fc:00:00:06:${(0x10 + h.n).toString(16).padStart(2, '0')}`;
+
+export const route6 = (dst: string, fields: Partial<Route> = {}): Route =>
+  route(dst, { family: 'inet6', metric: 1024, ...fields });
+
+/** nodeFactsFor plus the node's IPv6 addresses, routes, neighbours, fdb entries and route gets. */
+export const dualStackFactsFor = (
+  template: NodeFacts,
+  self: Host,
+  hosts: readonly Host[],
+  backend: Backend,
+): NodeFacts => {
+  const v4 = nodeFactsFor(template, self, hosts, backend);
+  const peers = hosts.filter((h) => h.name !== self.name);
+  const kernel = { protocol: 'kernel', metric: 256 };
+  const v6Subnet = `fd00:10:244:${self.n}::`;
+  return {
+    ...v4,
+    links: (v4.links ?? []).map((l) =>
+      l.name === 'flannel-v6.1'
+        ? { ...l, mac: mac6Of(self), vxlan: l.vxlan ? { ...l.vxlan, local: ip6Of(self) } : null }
+        : l,
+    ),
+    addresses: (v4.addresses ?? []).map((a) => {
+      if (a.family !== 'inet6' || a.scope !== 'global') return a;
+      if (a.ifname === 'eth0') return { ...a, local: ip6Of(self) };
+      if (a.ifname === 'cni0') return { ...a, local: `${v6Subnet}1` };
+      if (a.ifname === 'flannel-v6.1') return { ...a, local: v6Subnet };
+      return a;
+    }),
+    routes: [
+      ...(v4.routes ?? []),
+      ...(backend === 'vxlan' ? [route6(`${v6Subnet}/128`, { dev: 'flannel-v6.1', ...kernel })] : []),
+      route6(cidr6Of(self), { dev: 'cni0', ...kernel }),
+      ...peers.map((p) =>
+        backend === 'host-gw'
+          ? route6(cidr6Of(p), { gateway: ip6Of(p) })
+          : route6(cidr6Of(p), {
+              gateway: `fd00:10:244:${p.n}::`,
+              dev: 'flannel-v6.1',
+              flags: ['onlink'],
+            }),
+      ),
+      route6('fd00:77::/64', kernel),
+      route6('fe80::/64', kernel),
+      ...(backend === 'vxlan' ? [route6('fe80::/64', { dev: 'flannel-v6.1', ...kernel })] : []),
+      route6('default', { gateway: 'fd00:77::1' }),
+    ],
+    neighbours: [
+      ...(v4.neighbours ?? []),
+      ...(backend === 'vxlan'
+        ? peers.map((p) => ({
+            dst: `fd00:10:244:${p.n}::`,
+            dev: 'flannel-v6.1',
+            lladdr: mac6Of(p),
+            state: ['PERMANENT'],
+            flags: [],
+          }))
+        : []),
+    ],
+    fdb:
+      backend === 'vxlan'
+        ? {
+            ...v4.fdb,
+            'flannel-v6.1': peers.map((p) => ({
+              mac: mac6Of(p),
+              dev: 'flannel-v6.1',
+              dst: ip6Of(p),
+              vni: null,
+              state: 'permanent',
+              flags: ['self'],
+            })),
+          }
+        : v4.fdb,
+    routeGets: {
+      ...v4.routeGets,
+      ...Object.fromEntries(
+        peers.map((p) => [
+          ip6Of(p),
+          {
+            peer: ip6Of(p),
+            ok: true as const,
+            source: 'json' as const,
+            dst: ip6Of(p),
+            type: 'unicast',
+            gateway: null,
+            dev: 'eth0',
+            prefsrc: ip6Of(self),
+            more: null,
+          },
+        ]),
+      ),
+    },
+    subnetEnv:
+      v4.subnetEnv && v4.subnetEnv !== 'missing'
+        ? { ...v4.subnetEnv, ipv6Network: IPV6_NETWORK, ipv6Subnet: `${v6Subnet}1/64` }
+        : v4.subnetEnv,
+  };
+};
+
+/** A healthy dual-stack cluster: net-conf EnableIPv6, dual podCIDRs, public-ipv6 and backend-v6-data. */
+export const dualStackInput = (backend: Backend, options: ClusterOptions = {}): ClusterFactsInput => {
+  const hosts = options.hosts ?? HOSTS;
+  const template = loadProbeFacts(`iproute2-6.1.0/dual-stack-${backend}`);
+  const facts = Object.fromEntries(
+    hosts.map((h) => [
+      h.name,
+      options.facts?.[h.name] ??
+        (h.name === 'node-1' && hosts.length === 3
+          ? template
+          : dualStackFactsFor(template, h, hosts, backend)),
+    ]),
+  );
+  const base = healthyInput(backend, { ...options, hosts, facts });
+  return {
+    ...base,
+    api: {
+      ...base.api!,
+      nodes: hosts.map((h) => ({
+        ...apiNode(h, backend, {
+          'flannel.alpha.coreos.com/public-ipv6': ip6Of(h),
+          // kube.go AcquireLease: host-gw writes "null", vxlan the flannel-v6.N VtepMAC.
+          'flannel.alpha.coreos.com/backend-v6-data':
+            backend === 'vxlan' ? JSON.stringify({ VNI: 1, VtepMAC: mac6Of(h) }) : 'null',
+        }),
+        spec: { podCIDR: cidrOf(h), podCIDRs: [cidrOf(h), cidr6Of(h)] },
+      })),
+      configMap: configMap({
+        Network: '10.244.0.0/16',
+        EnableIPv6: true,
+        IPv6Network: IPV6_NETWORK,
+        EnableNFTables: false,
+        Backend: { Type: backend, ...(options.directRouting ? { DirectRouting: true } : {}) },
+      }),
+    },
+  };
+};
+
+export const dualStackCluster = (backend: Backend, options: ClusterOptions = {}): ClusterFacts =>
+  buildClusterFacts(dualStackInput(backend, options));

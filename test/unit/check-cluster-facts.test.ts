@@ -26,6 +26,9 @@ describe('buildClusterFacts', () => {
       backendData: '{"VNI":1,"VtepMAC":"0e:fc:00:00:00:12"}',
       vtepMac: '0e:fc:00:00:00:12',
       publicIp: '192.168.77.12',
+      publicIpv6: null,
+      backendV6Data: null,
+      vtepMacV6: null,
       kubeSubnetManager: true,
     });
     assert.deepEqual(node.networkUnavailable, {

@@ -96,6 +96,44 @@ test('vxlan node: flannel.1 details, onlink routes, permanent neighbours and FDB
   assert.ok(old.warnings.some((w) => w.startsWith('routes: used the text form')));
 });
 
+test("dual-stack host-gw node: IPv6 routes via the peers' public IPv6 on eth0 and IPv6 route gets", () => {
+  const f = facts('iproute2-6.1.0/dual-stack-host-gw');
+  const r = route(f, 'fd00:10:244:2::/64');
+  assert.equal(r?.family, 'inet6');
+  assert.equal(r?.gateway, 'fd00:77::12');
+  assert.equal(r?.dev, 'eth0');
+  assert.deepEqual(r?.flags, []);
+  assert.equal(route(f, '10.244.2.0/24')?.gateway, '192.168.77.12');
+  // ip route get for an on-link IPv6 peer: one route, no gateway (flannel's DirectRouting test).
+  const adjacent = f.routeGets['fd00:77::12'];
+  assert.ok(adjacent?.ok && adjacent.more === null && adjacent.gateway === null && adjacent.dev === 'eth0');
+  const routed = f.routeGets['fd00:78::14'];
+  assert.ok(routed?.ok && routed.gateway === 'fd00:77::1');
+  assert.ok(f.subnetEnv !== 'missing' && f.subnetEnv?.ipv6Subnet === 'fd00:10:244:1::1/64');
+  assert.deepEqual(f.errors, []);
+});
+
+test('dual-stack vxlan node: flannel-v6.1 onlink routes, IPv6 neighbours and fdb entries to public IPv6', () => {
+  const f = facts('iproute2-6.1.0/dual-stack-vxlan');
+  const r = route(f, 'fd00:10:244:2::/64');
+  assert.equal(r?.gateway, 'fd00:10:244:2::');
+  assert.equal(r?.dev, 'flannel-v6.1');
+  assert.deepEqual(r?.flags, ['onlink']);
+  const n = f.neighbours?.find((x) => x.dst === 'fd00:10:244:2::');
+  assert.equal(n?.dev, 'flannel-v6.1');
+  assert.equal(n?.lladdr, '0e:fc:00:00:06:12');
+  assert.deepEqual(n?.state, ['PERMANENT']);
+  assert.deepEqual(f.fdb['flannel-v6.1']?.map((e) => `${e.mac} ${e.dst}`).sort(), [
+    '0e:fc:00:00:06:12 fd00:77::12',
+    '0e:fc:00:00:06:13 fd00:77::13',
+  ]);
+  const dev = f.links?.find((l) => l.name === 'flannel-v6.1');
+  assert.equal(dev?.vxlan?.local, 'fd00:77::11');
+  // The kernel clamps a VXLAN device over IPv6 to underlay MTU - 70, whatever flanneld asked for.
+  assert.equal(dev?.mtu, 1430);
+  assert.deepEqual(f.errors, []);
+});
+
 test('multi-NIC node: strict rp_filter on eth1, route MTU, FORWARD DROP, no subnet.env or CNI config', () => {
   for (const id of [
     'iproute2-6.1.0/rp-filter-multi-nic',

@@ -195,3 +195,21 @@ test('Ctrl-C stops running probes, starts no new node, closes connections and en
     InterruptedError,
   );
 });
+
+test('dual stack: IPv6 peer addresses are probed too, only for nodes that have them', async () => {
+  const exec = new FakeExec();
+  const nodes = [
+    { name: 'node-1', address: '192.168.77.11', peerAddressV6: 'fd00:77::11' },
+    { name: 'node-2', address: '192.168.77.12', peerAddressV6: 'fd00:77::12' },
+    { name: 'node-3', address: '192.168.77.13' },
+  ];
+  const results = await gatherNodeFacts(nodes, exec, { timeoutMs: 5000, concurrency: 3 });
+  assert.deepEqual(
+    results.map((r) => (r.ok ? `${r.node}: ${Object.keys(r.facts.routeGets).join(',')}` : r.node)),
+    [
+      'node-1: 192.168.77.12,fd00:77::12,192.168.77.13',
+      'node-2: 192.168.77.11,fd00:77::11,192.168.77.13',
+      'node-3: 192.168.77.11,fd00:77::11,192.168.77.12,fd00:77::12',
+    ],
+  );
+});

@@ -21,6 +21,14 @@ test('the script has one route get per distinct peer and reads the default subne
   assert.match(script, new RegExp(`^N=${nonce}$`, 'm'));
 });
 
+test('the IPv6 VXLAN device flannel-v6.1 is looked at only when a peer is IPv6', () => {
+  const v4 = buildProbeScript({ nonce, peers: ['192.168.77.12'] });
+  assert.doesNotMatch(v4, /flannel-v6/);
+  const dual = buildProbeScript({ nonce, peers: ['192.168.77.12', 'fd00:77::12'] });
+  assert.match(dual, /^if ip link show dev flannel-v6\.1 .*bridge -j fdb show dev flannel-v6\.1;/m);
+  assert.match(dual, /bridge -j fdb show dev flannel\.1;/);
+});
+
 test('peers that are not plain IP literals are rejected before any script exists', () => {
   const bad = [
     '192.168.77.12; reboot',

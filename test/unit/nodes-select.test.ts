@@ -151,3 +151,25 @@ test('inventory alone: its nodes are the cluster, with their podCIDRs; --nodes c
     hint: 'known nodes: node-2, node-3, node-4',
   });
 });
+
+test('dual stack: the public-ipv6 annotation becomes the IPv6 peer address; nodes without one have none', () => {
+  const PUBLIC_IPV6 = 'flannel.alpha.coreos.com/public-ipv6';
+  const selection = selectNodes({
+    apiNodes: [
+      apiNode(
+        'node-1',
+        { InternalIP: '10.0.0.1' },
+        { [PUBLIC_IP]: '10.0.0.1', [PUBLIC_IPV6]: 'fd00:77::11' },
+      ),
+      apiNode('node-2', { InternalIP: '10.0.0.2' }, { [PUBLIC_IPV6]: '10.0.0.2' }),
+      apiNode('node-3', { InternalIP: '10.0.0.3' }, { [PUBLIC_IPV6]: 'fd00::3; reboot' }),
+      apiNode('node-4', { InternalIP: '10.0.0.4' }),
+    ],
+  });
+  assert.deepEqual(
+    selection.nodes.map((n) => n.peerAddressV6),
+    ['fd00:77::11', undefined, undefined, undefined],
+  );
+  assert.equal(selection.nodes[0]!.peerAddress, '10.0.0.1');
+  assert.ok(!('peerAddressV6' in selection.nodes[3]!), 'IPv4-only nodes look exactly as before');
+});
