@@ -1,5 +1,6 @@
 // Known failure signatures in each flanneld pod's recent log (flannel-facts §3, §4, §7), each with
-// what it means and the fix. The evidence is the matching lines themselves.
+// what it means and the fix. The evidence is the matching lines themselves. The CNI plugin's errors
+// (a missing subnet.env) are not flanneld's: they are in FailedCreatePodSandBox events (pod-sandbox.ts).
 import { findingBuilder } from './finding.ts';
 import { flannelNamespace } from './topology.ts';
 import type { Check, Finding, Severity } from './types.ts';
@@ -69,14 +70,6 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
     explanation:
       'peers run another backend type: flanneld ignores them, so traffic to them rides on leftover routes (a migration in progress)',
     fix: 'kubectl -n {ns} rollout status ds/kube-flannel-ds  # finish the rollout so every node runs one backend',
-  },
-  {
-    id: 'subnet-env-missing',
-    pattern: /loadFlannelSubnetEnv failed/i,
-    severity: 'fail',
-    explanation:
-      '/run/flannel/subnet.env is missing: flanneld has not started successfully on this node, so pods cannot be created',
-    fix: 'kubectl -n {ns} logs -l app=flannel -c kube-flannel --tail=100  # find why flanneld does not start on {node}',
   },
   {
     id: 'unknown-backend',

@@ -2,12 +2,37 @@
 // the first pod), br_netfilter (flanneld exits without it unless nftables mode is on), a FORWARD chain
 // that lets pod traffic through (Docker sets policy DROP; flannel appends FLANNEL-FWD, so earlier
 // DROP/REJECT rules still win), and conntrack headroom.
+// In nftables mode (EnableNFTables) flanneld accepts the Network in its own table instead (flannel
+// pkg/trafficmngr/nftables/nftables.go: table ip flannel-ipv4, chain forward, hook forward, priority
+// filter). An accept ends only that base chain: a DROP policy or rule in the iptables FORWARD chain
+// (iptables-nft's table ip filter) still drops the packet, so the accept must be added there.
 import { findingBuilder, sysctlRemediation } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
 import { netConfOf } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
 const b = findingBuilder('kernel');
+
+/** flanneld's own nftables table in nftables mode (pkg/trafficmngr/nftables: ipv4Table). */
+export const FLANNEL_NFT_TABLE = 'ip flannel-ipv4';
+
+/** `iptables -S` ACCEPT rules for the pod Network, both ways, as iptables-nft prints nft's too. */
+const acceptsNetwork = (rules: readonly string[], network: string): boolean =>
+  ['-s', '-d'].every((dir) =>
+    rules.some(
+      (r) => r.startsWith('-A FORWARD ') && r.includes(` ${dir} ${network} `) && /-j ACCEPT\b/.test(r),
+    ),
+  );
+
+/**
+ * nftables mode's fix: accept rules for the pod Network at the top of the FORWARD chain. With iptables-nft
+ * that chain is the nftables chain `ip filter FORWARD`, so the fix is an nft command (iptables -S then
+ * shows it as `-A FORWARD -s <net> -j ACCEPT`); legacy iptables is not nftables, so only iptables can.
+ */
+const insertAcceptRemediation = (network: string, iptablesVersion: string | null): string =>
+  /nf_tables/.test(iptablesVersion ?? '')
+    ? `nft insert rule ip filter FORWARD ip daddr ${network} accept && nft insert rule ip filter FORWARD ip saddr ${network} accept`
+    : `iptables -I FORWARD 1 -s ${network} -j ACCEPT && iptables -I FORWARD 1 -d ${network} -j ACCEPT`;
 
 /** Conntrack use above this share of nf_conntrack_max warns: new connections are dropped at 100%. */
 export const CONNTRACK_WARN_RATIO = 0.8;
@@ -66,7 +91,37 @@ export const kernelCheck: Check = {
           (r) => /-j (DROP|REJECT)\b/.test(r) && !/FLANNEL/.test(r),
         );
         const policyLine = `-P FORWARD ${ipt.forwardPolicy}`;
-        if (ipt.forwardPolicy === 'DROP' && flannelIdx < 0) {
+        const nftTables = Array.isArray(nodeFacts.nftTables) ? nodeFacts.nftTables : null;
+        const flannelTable = nftTables
+          ? `nft list tables: ${FLANNEL_NFT_TABLE} ${nftTables.includes(FLANNEL_NFT_TABLE) ? 'present' : 'absent'}`
+          : null;
+        const fix = insertAcceptRemediation(network, ipt.version) + on;
+        if (nftables) {
+          if (ipt.forwardPolicy === 'DROP' && !acceptsNetwork(ipt.forwardRules, network)) {
+            out.push(
+              b('forward-drop', 'fail', {
+                node,
+                message: `The iptables FORWARD policy on ${node} is DROP: forwarded pod traffic is dropped there, and flannel's nftables accept rules (${FLANNEL_NFT_TABLE}, chain forward) cannot override another chain's drop`,
+                evidence: [
+                  `iptables ${ipt.version ?? '(version unknown)'}`,
+                  policyLine,
+                  ...ipt.forwardRules.slice(0, 10),
+                  ...(flannelTable ? [flannelTable] : []),
+                ],
+                remediation: fix,
+              }),
+            );
+          } else if (blocking >= 0 && !acceptsNetwork(ipt.forwardRules.slice(0, blocking), network)) {
+            out.push(
+              b('forward-reject-before-flannel', 'warn', {
+                node,
+                message: `A DROP/REJECT rule in the iptables FORWARD chain on ${node} may drop pod traffic: flannel's nftables accept rules (${FLANNEL_NFT_TABLE}) cannot override it`,
+                evidence: [policyLine, ...ipt.forwardRules.slice(0, blocking + 1)],
+                remediation: `${fix}; or allow the pod CIDR in firewalld/ufw`,
+              }),
+            );
+          }
+        } else if (ipt.forwardPolicy === 'DROP' && flannelIdx < 0) {
           out.push(
             b('forward-drop', 'fail', {
               node,

@@ -9,6 +9,7 @@ import { ipMasqCheck } from './ip-masq.ts';
 import { kernelCheck } from './kernel.ts';
 import { l2AdjacencyCheck } from './l2-adjacency.ts';
 import { mtuCheck } from './mtu.ts';
+import { podSandboxCheck } from './pod-sandbox.ts';
 import { routesCheck } from './routes.ts';
 import { rpFilterCheck } from './rp-filter.ts';
 import { subnetEnvCheck } from './subnet-env.ts';
@@ -26,6 +27,7 @@ export const ALL_CHECKS: readonly Check[] = [
   rpFilterCheck,
   mtuCheck,
   flannelLogsCheck,
+  podSandboxCheck,
   kernelCheck,
   tuneCheck,
 ];

@@ -3,17 +3,20 @@
 // max(conf.all, conf.<iface>) (effectiveRpFilter). Strict mode (1) drops packets whose reply would
 // leave through another interface, so it is only a failure when the node's paths are asymmetric.
 //
+// The kernel's reverse-path test looks up the BEST route back to the source and accepts when any next
+// hop of that one route uses the arrival device (linux net/ipv4/fib_frontend.c __fib_validate_source:
+// one fib_lookup, then fib_info_nh_uses_dev). A backup route with a higher metric is never consulted,
+// and a multipath route through eth0 and eth1 accepts on both (proved in test/lab/rp-filter-lab.test.ts).
 // A node's paths are ASYMMETRIC when any of these holds (each one is an evidence line):
-//  1. its IPv4 default routes (including multipath next hops) leave through more than one device;
-//  2. its IPv4 default route leaves through a device other than flannel's uplink (flannel pinned to
-//     another NIC with --iface / node-public-ip);
-//  3. a route into the pod Network, other than those via cni0 or the flannel VXLAN device, leaves
-//     through a device other than the uplink;
-//  4. `ip route get <peer public IP>` leaves through a device other than the uplink.
+//  1. its best IPv4 default route (lowest metric; the first listed on a tie) has no next hop via
+//     flannel's uplink (flannel pinned to another NIC with --iface / node-public-ip);
+//  2. the best route into (part of) the pod Network, other than those via cni0 or the flannel VXLAN
+//     device, leaves through a device other than the uplink;
+//  3. `ip route get <peer public IP>` leaves through a device other than the uplink.
 // Otherwise the paths are symmetric: strict mode works today but breaks as soon as one of the above
 // appears (a second NIC, a VPN), hence a warning.
 import { effectiveRpFilter } from '../facts/parse/sysctl.ts';
-import { routeGetRoutes, type NodeFacts, type RpFilter } from '../facts/node-facts.ts';
+import { routeGetRoutes, type NodeFacts, type Route, type RpFilter } from '../facts/node-facts.ts';
 import { contains, tryParseCidr, type Cidr } from '../flannel/cidr.ts';
 import { formatRoute, formatRouteGet } from './evidence.ts';
 import { findingBuilder, sysctlRemediation } from './finding.ts';
@@ -25,6 +28,23 @@ const b = findingBuilder('rp-filter');
 
 export const RP_FILTER_SYSCTL_FILE = '90-flannelctl-rp-filter.conf';
 
+/** The devices a route's next hops use: its own dev, or each multipath next hop's. */
+const routeDevices = (r: Route): Set<string> =>
+  new Set([r.dev, ...r.nexthops.map((h) => h.dev)].filter((d): d is string => !!d));
+
+/**
+ * The route the kernel picks for each destination: the lowest metric (none is 0), the first listed on
+ * a tie (the kernel's own order, which `ip route` prints). The others are backups a lookup never sees.
+ */
+export const bestRoutes = (routes: readonly Route[]): Route[] => {
+  const best = new Map<string, Route>();
+  for (const r of routes) {
+    const current = best.get(r.dst);
+    if (!current || (r.metric ?? 0) < (current.metric ?? 0)) best.set(r.dst, r);
+  }
+  return [...best.values()];
+};
+
 /** The evidence lines that make a node's paths asymmetric (empty: symmetric). */
 export const asymmetryEvidence = (
   nodeFacts: NodeFacts,
@@ -33,18 +53,12 @@ export const asymmetryEvidence = (
   peerIps: readonly string[],
 ): string[] => {
   const evidence: string[] = [];
-  const routes = (nodeFacts.routes ?? []).filter((r) => r.family === 'inet');
-  const defaults = routes.filter((r) => r.dst === 'default');
-  const defaultDevs = new Set(
-    defaults.flatMap((r) => [r.dev, ...r.nexthops.map((h) => h.dev)]).filter((d): d is string => !!d),
-  );
-  if (defaultDevs.size > 1) {
+  const routes = bestRoutes((nodeFacts.routes ?? []).filter((r) => r.family === 'inet'));
+  const bestDefault = routes.find((r) => r.dst === 'default');
+  const defaultDevs = bestDefault ? routeDevices(bestDefault) : new Set<string>();
+  if (bestDefault && defaultDevs.size > 0 && !defaultDevs.has(uplink)) {
     evidence.push(
-      ...defaults.map((r) => `default routes via ${defaultDevs.size} devices: ${formatRoute(r)}`),
-    );
-  } else if (defaultDevs.size === 1 && !defaultDevs.has(uplink)) {
-    evidence.push(
-      `default route leaves via ${[...defaultDevs][0]}, flannel uses ${uplink}: ${formatRoute(defaults[0]!)}`,
+      `best default route leaves via ${[...defaultDevs].join(', ')}, flannel uses ${uplink}: ${formatRoute(bestDefault)}`,
     );
   }
   const vxlan = new Set(flannelVxlanDevices(nodeFacts));
@@ -62,6 +76,16 @@ export const asymmetryEvidence = (
     }
   }
   return evidence;
+};
+
+/** Default routes via other devices that only back up the best one: why they are no asymmetry. */
+export const backupDefaultNotes = (nodeFacts: NodeFacts, uplink: string): string[] => {
+  const defaults = (nodeFacts.routes ?? []).filter((r) => r.family === 'inet' && r.dst === 'default');
+  const [best] = bestRoutes(defaults);
+  if (!best) return [];
+  return defaults
+    .filter((r) => r !== best && [...routeDevices(r)].some((d) => d !== uplink))
+    .map((r) => `backup default route, not used by the reverse-path lookup: ${formatRoute(r)}`);
 };
 
 export interface RpFilterValue {
@@ -153,7 +177,7 @@ export const rpFilterCheck: Check = {
           b('strict-symmetric', 'warn', {
             node: view.name,
             message: `Strict rp_filter on ${names} of ${view.name}: fine while its paths are symmetric, but a second NIC or VPN route will make it drop pod traffic`,
-            evidence: lines,
+            evidence: [...lines, ...backupDefaultNotes(nodeFacts, uplink.name)],
             remediation,
           }),
         );

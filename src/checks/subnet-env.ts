@@ -56,7 +56,7 @@ export const subnetEnvCheck: Check = {
         return [
           b('missing', 'fail', {
             node: view.name,
-            message: `${SUBNET_ENV_PATH} does not exist on ${view.name}: new pods fail with "loadFlannelSubnetEnv failed"`,
+            message: `${SUBNET_ENV_PATH} does not exist on ${view.name}: new pods there fail in flannel's CNI plugin ("failed to load flannel 'subnet.env' file", FailedCreatePodSandBox events)`,
             evidence: [`${SUBNET_ENV_PATH}: No such file or directory`],
             remediation: flannelPodCommands(facts, view.name).logs,
           }),

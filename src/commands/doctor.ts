@@ -36,7 +36,7 @@ export const doctorCommand = (io: Io): Command =>
       'after',
       `
 Checks: flannel-health, config, subnet-env, backend-consistency, ip-masq, routes, l2-adjacency,
-rp-filter, mtu, flannel-logs, kernel, tune.
+rp-filter, mtu, flannel-logs, pod-sandbox, kernel, tune.
 
 Exit codes: 0 nothing failing, 1 a finding failed (or warned, with --fail-on warn), 2 bad input,
 3 facts incomplete (a node could not be reached).

@@ -36,6 +36,8 @@ export interface GatherClusterOptions {
   readonly backend?: string;
   /** Read recent flanneld logs (doctor needs them; status does not). */
   readonly logs?: boolean;
+  /** Read FailedCreatePodSandBox events (the pod-sandbox check). */
+  readonly events?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -66,6 +68,7 @@ export const gatherCluster = async (options: GatherClusterOptions): Promise<Gath
         ...(globals.namespace ? { namespace: globals.namespace } : {}),
         ...(access.selector ? { selector: access.selector } : {}),
         logs: options.logs ?? false,
+        events: options.events ?? false,
       })
     : undefined;
   const selection = await resolveNodeTargets(access, kube, api?.nodes as ApiNode[] | undefined);

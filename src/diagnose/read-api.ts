@@ -7,22 +7,30 @@ import type { RawApiObjects } from '../facts/cluster-facts.ts';
 import { Pool } from '../nodes/pool.ts';
 
 const LOG_TAIL_LINES = 200;
+/** kubelet's event reason when RunPodSandbox fails (pkg/kubelet/events: FailedCreatePodSandBox). */
+export const FAILED_CREATE_POD_SANDBOX = 'FailedCreatePodSandBox';
 const LOG_CONCURRENCY = 16;
 
 /**
  * Everything the checks need from the API, read once: nodes (filtered by -l on the server), the flannel
- * install, its pods and, when asked, each pod's recent flanneld log.
+ * install, its pods and, when asked, each pod's recent flanneld log and the FailedCreatePodSandBox
+ * events of every namespace (flannel's CNI plugin fails inside the runtime; kubelet reports it there).
  */
 export const readApiObjects = async (
   kube: KubeClient,
-  options: { namespace?: string; selector?: string; logs: boolean },
+  options: { namespace?: string; selector?: string; logs: boolean; events?: boolean },
 ): Promise<RawApiObjects> => {
-  const [nodes, install] = await Promise.all([
+  const [nodes, install, events] = await Promise.all([
     kube.list('v1', 'Node', options.selector ? { labelSelector: options.selector } : {}),
     discoverFlannel(kube, options.namespace),
+    // Events of any pod on any node, narrowed on the server (events support a field selector on reason).
+    options.events
+      ? kube.list('v1', 'Event', { fieldSelector: `reason=${FAILED_CREATE_POD_SANDBOX}` })
+      : undefined,
   ]);
   const namespace = install?.namespace ?? options.namespace ?? FLANNEL_NAMESPACE;
-  if (!install) return { nodes, namespace };
+  const eventFacts = events ? { events } : {};
+  if (!install) return { nodes, namespace, ...eventFacts };
   const selector = Object.entries(install.daemonSet.spec?.selector?.matchLabels ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
@@ -54,5 +62,6 @@ export const readApiObjects = async (
     configMapName: install.configMapName,
     pods,
     ...(options.logs ? { logs } : {}),
+    ...eventFacts,
   };
 };

@@ -33,6 +33,7 @@ export const gatherAndCheck = async (options: CheckRunOptions): Promise<CheckRun
     access: options.access,
     io: options.io,
     logs: options.checks.some((c) => c.id === 'flannel-logs'),
+    events: options.checks.some((c) => c.id === 'pod-sandbox'),
     ...(options.backend ? { backend: options.backend } : {}),
   });
   const facts = options.expectedBackend

@@ -111,10 +111,28 @@ export interface FlannelInstallFacts {
   readonly pods: readonly FlannelPodFacts[];
 }
 
+/**
+ * A FailedCreatePodSandBox event as kubelet records it (kuberuntime_manager.go SyncPod: Warning,
+ * "Failed to create pod sandbox: <CRI error>", source.host = the node): where flannel's CNI plugin
+ * errors surface, since the plugin runs under the container runtime, not in flanneld.
+ */
+export interface PodSandboxEvent {
+  /** source.host, else reportingInstance: the node whose kubelet reported it. */
+  readonly node: string | null;
+  readonly namespace: string;
+  readonly pod: string;
+  readonly message: string;
+  readonly count: number;
+  /** lastTimestamp, else eventTime or series.lastObservedTime; null when none is set. */
+  readonly lastSeen: string | null;
+}
+
 export interface ApiFacts {
   readonly nodes: readonly ApiNode[];
   /** null when flannel is not installed. */
   readonly flannel: FlannelInstallFacts | null;
+  /** FailedCreatePodSandBox events in every namespace; absent when they were not read. */
+  readonly sandboxEvents?: readonly PodSandboxEvent[];
 }
 
 export interface ClusterNode {
@@ -327,12 +345,28 @@ export interface RawApiObjects {
   readonly pods?: readonly unknown[];
   /** Recent flanneld logs by pod name. */
   readonly logs?: Readonly<Record<string, string>>;
+  /** core/v1 Events with reason FailedCreatePodSandBox, when read. */
+  readonly events?: readonly unknown[];
 }
+
+export const podSandboxEventFrom = (raw: unknown): PodSandboxEvent => {
+  const event = obj(raw);
+  const involved = obj(event.involvedObject);
+  return {
+    node: str(obj(event.source).host) ?? str(event.reportingInstance),
+    namespace: str(involved.namespace) ?? str(obj(event.metadata).namespace) ?? '',
+    pod: str(involved.name) ?? '',
+    message: str(event.message) ?? '',
+    count: num(event.count) ?? num(obj(event.series).count) ?? 1,
+    lastSeen: str(event.lastTimestamp) ?? str(obj(event.series).lastObservedTime) ?? str(event.eventTime),
+  };
+};
 
 export const apiFactsFrom = (raw: RawApiObjects): ApiFacts => {
   const nodes = raw.nodes.map(apiNodeFrom).sort((a, b) => byName(a.name, b.name));
   const installed = raw.daemonSet != null || raw.configMap != null;
-  if (!installed) return { nodes, flannel: null };
+  const events = raw.events ? { sandboxEvents: raw.events.map(podSandboxEventFrom) } : {};
+  if (!installed) return { nodes, flannel: null, ...events };
   const netConf: NetConfReading =
     raw.configMap == null ? { text: null, conf: null, error: null } : readNetConfFrom(raw.configMap);
   return {
@@ -350,6 +384,7 @@ export const apiFactsFrom = (raw: RawApiObjects): ApiFacts => {
         .map((p) => flannelPodFrom(p, raw.logs?.[str(obj(obj(p).metadata).name) ?? '']))
         .sort((a, b) => byName(a.node ?? '', b.node ?? '') || byName(a.name, b.name)),
     },
+    ...events,
   };
 };
 

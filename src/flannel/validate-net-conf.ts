@@ -1,6 +1,9 @@
 // Validation of net-conf.json before it reaches a cluster. Mirrors flanneld's own checks
 // (CheckNetworkConfig, which runs only in etcd mode, and the kube subnet manager's lease errors),
 // and adds the mistakes flanneld accepts silently (host bits, missing Backend).
+// With --kube-subnet-mgr flanneld only parses the file (pkg/subnet/kube/kube.go calls ParseConfig, not
+// CheckNetworkConfig of pkg/subnet/config.go): SubnetLen/Min/Max and the network size are then warnings.
+// A value that does not parse (SubnetMin "10.244.x.0") fails ParseConfig and stays an error.
 import {
   blockSize,
   cidrText,
@@ -32,6 +35,23 @@ export interface ValidateNetConfOptions {
   /** Name used in Problem.field; default "net-conf.json". */
   source?: string;
 }
+
+/**
+ * How a rule of CheckNetworkConfig is reported: an error where flanneld enforces it (etcd mode), a
+ * warning saying it is ignored with --kube-subnet-mgr.
+ */
+interface SubnetRules {
+  readonly severity: Problem['severity'];
+  readonly note: string;
+}
+
+const subnetRulesFor = (options: ValidateNetConfOptions): SubnetRules =>
+  (options.subnetManager ?? 'kube') === 'etcd'
+    ? { severity: 'error', note: '' }
+    : {
+        severity: 'warning',
+        note: '; flanneld ignores this with --kube-subnet-mgr (only etcd mode checks it)',
+      };
 
 /** Per-family key names and limits (pkg/subnet/config.go). */
 export interface FamilyRules {
@@ -189,9 +209,10 @@ const validateFamily = (
       fix: `write "${network.text}"`,
     });
   }
-  const subnetLen = validateSubnetLen(conf, network, rules, field, problems);
+  const enforced = subnetRulesFor(options);
+  const subnetLen = validateSubnetLen(conf, network, rules, enforced, field, problems);
   if (subnetLen === undefined) return network;
-  const range = validateSubnetRange(conf, network, subnetLen, rules, field, problems);
+  const range = validateSubnetRange(conf, network, subnetLen, rules, enforced, field, problems);
   const nodeCount = options.nodes?.length ?? options.nodeCount;
   if (range && nodeCount !== undefined) {
     const capacity = Number((range.last - range.first) / blockSize(subnetLen, network.bits) + 1n);
@@ -221,6 +242,7 @@ const validateSubnetLen = (
   conf: NetConf,
   network: Cidr,
   rules: FamilyRules,
+  enforced: SubnetRules,
   field: (name: string) => string,
   problems: Problem[],
 ): number | undefined => {
@@ -228,9 +250,9 @@ const validateSubnetLen = (
   if (!configured) {
     if (network.prefix > rules.maxNetworkPrefix) {
       problems.push({
-        severity: 'error',
+        severity: enforced.severity,
         field: field(rules.network),
-        message: `${rules.network} ${network.text} is too small: the minimum useful prefix is /${rules.maxNetworkPrefix}`,
+        message: `${rules.network} ${network.text} is too small: the minimum useful prefix is /${rules.maxNetworkPrefix}${enforced.note}`,
         fix: `use a ${rules.network} of /${rules.maxNetworkPrefix} or shorter, such as ${rules.example}`,
       });
       return undefined;
@@ -239,18 +261,18 @@ const validateSubnetLen = (
   }
   if (configured > rules.maxSubnetLen) {
     problems.push({
-      severity: 'error',
+      severity: enforced.severity,
       field: field(rules.subnetLen),
-      message: `${rules.subnetLen} ${configured} is too long: it must be /${rules.maxSubnetLen} or shorter (flanneld: "${rules.subnetLen} must be less than /${rules.maxSubnetLen + 1}")`,
+      message: `${rules.subnetLen} ${configured} is too long: it must be /${rules.maxSubnetLen} or shorter (flanneld: "${rules.subnetLen} must be less than /${rules.maxSubnetLen + 1}")${enforced.note}`,
       fix: `use ${rules.subnetLen} ${Math.min(rules.defaultSubnetLen, rules.maxSubnetLen)} or another value up to ${rules.maxSubnetLen}`,
     });
     return undefined;
   }
   if (configured < network.prefix + 2) {
     problems.push({
-      severity: 'error',
+      severity: enforced.severity,
       field: field(rules.subnetLen),
-      message: `${rules.subnetLen} ${configured} leaves room for fewer than four subnets in ${network.text}; it must be at least /${network.prefix + 2}`,
+      message: `${rules.subnetLen} ${configured} leaves room for fewer than four subnets in ${network.text}; it must be at least /${network.prefix + 2}${enforced.note}`,
       fix: `use a ${rules.subnetLen} from ${network.prefix + 2} to ${rules.maxSubnetLen}, or a larger ${rules.network}`,
     });
     return undefined;
@@ -264,6 +286,7 @@ const validateSubnetRange = (
   network: Cidr,
   subnetLen: number,
   rules: FamilyRules,
+  enforced: SubnetRules,
   field: (name: string) => string,
   problems: Problem[],
 ): { first: bigint; last: bigint } | undefined => {
@@ -291,9 +314,9 @@ const validateSubnetRange = (
     }
     if (ip.value < network.base || ip.value > lastAddress(network)) {
       problems.push({
-        severity: 'error',
+        severity: enforced.severity,
         field: field(key),
-        message: `${key} ${ip.text} is not inside ${rules.network} ${network.text}`,
+        message: `${key} ${ip.text} is not inside ${rules.network} ${network.text}${enforced.note}`,
         fix: `use an address inside ${network.text}, or remove ${key} to get ${cidrText(defaults[end], subnetLen, rules.family).split('/')[0]}`,
       });
       usable = false;
@@ -302,9 +325,9 @@ const validateSubnetRange = (
     if (!isAligned(ip, subnetLen)) {
       const aligned = ip.value - (ip.value % size);
       problems.push({
-        severity: 'error',
+        severity: enforced.severity,
         field: field(key),
-        message: `${key} ${ip.text} is not on a ${rules.subnetLen} boundary (/${subnetLen})`,
+        message: `${key} ${ip.text} is not on a ${rules.subnetLen} boundary (/${subnetLen})${enforced.note}`,
         fix: `use ${cidrText(aligned, subnetLen, rules.family).split('/')[0]}, the start of the /${subnetLen} it falls in`,
       });
       usable = false;
@@ -314,9 +337,9 @@ const validateSubnetRange = (
   }
   if (usable && bounds.first > bounds.last) {
     problems.push({
-      severity: 'error',
+      severity: enforced.severity,
       field: field(rules.subnetMin),
-      message: `${rules.subnetMin} is above ${rules.subnetMax}: there is no subnet to allocate`,
+      message: `${rules.subnetMin} is above ${rules.subnetMax}: there is no subnet to allocate${enforced.note}`,
       fix: `swap ${rules.subnetMin} and ${rules.subnetMax}`,
     });
     return undefined;

@@ -55,11 +55,15 @@ export interface PlanInput {
   readonly requests: readonly PlannedRequest[];
 }
 
-/** maxUnavailable as the DaemonSet controller scales it (percentages round down, at least 1). */
+/**
+ * maxUnavailable as the DaemonSet controller scales it: a percentage of the desired pods rounded up
+ * (kubernetes pkg/controller/daemon/util/daemonset_util.go UnavailableCount, roundUp=true); 0 becomes 1
+ * (daemon/update.go updatedDesiredNodeCounts, without maxSurge).
+ */
 export const effectiveMaxUnavailable = (value: unknown, desired: number): number => {
   if (typeof value === 'number') return Math.max(1, Math.floor(value));
   if (typeof value === 'string' && /^\d+%$/.test(value))
-    return Math.max(1, Math.floor((Number(value.slice(0, -1)) / 100) * desired));
+    return Math.max(1, Math.ceil((Number(value.slice(0, -1)) * desired) / 100));
   return 1;
 };
 

@@ -122,6 +122,11 @@ const doctorReads: Need[] = [
     rule: core(['pods/log'], ['get']),
     why: "the tail of each flannel pod's log (flannel-logs check)",
   },
+  {
+    scope: 'cluster',
+    rule: core(['events'], ['list']),
+    why: "FailedCreatePodSandBox events of pods in any namespace: flannel's CNI plugin errors (pod-sandbox check)",
+  },
 ];
 
 const doctor = (ctx: NeedsContext): Need[] => [

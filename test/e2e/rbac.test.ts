@@ -84,7 +84,7 @@ test('doctor runs read-only as a ServiceAccount bound to exactly the printed rol
   );
 
   const rules = api.get('clusterroles', undefined, 'flannelctl-doctor')!.rules as Rule[];
-  assert.equal(rules.length, 5);
+  assert.equal(rules.length, 6);
   for (const [i, rule] of rules.entries()) {
     setRules(
       api,

@@ -283,6 +283,8 @@ export const healthyInput = (backend: Backend, options: ClusterOptions = {}): Cl
         Object.fromEntries(
           hosts.map((h) => [`kube-flannel-ds-${h.name}`, 'I1126 main.go:1] Running backend.\n']),
         ),
+      // FailedCreatePodSandBox events: none in a healthy cluster.
+      events: [],
     },
     nodes: hosts.map((h) => ({
       name: h.name,

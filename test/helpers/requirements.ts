@@ -29,6 +29,19 @@ const labReason = (): string | undefined => {
   return undefined;
 };
 
+const netnsReason = (): string | undefined => {
+  if (process.platform !== 'linux') return 'lab tests need Linux network namespaces';
+  if (process.getuid?.() !== 0) return 'lab tests need root (network namespaces); run as root or in CI';
+  if (spawnSync('ip', ['netns', 'list']).status !== 0) return 'lab tests need `ip netns` to work';
+  return undefined;
+};
+
+/**
+ * For lab tests that need only root and network namespaces (no sshd, no ping): skip reason, or throws
+ * when FLANNELCTL_REQUIRE_LAB is set.
+ */
+export const netnsRequirement = (): string | undefined => guard('FLANNELCTL_REQUIRE_LAB', netnsReason());
+
 /** Skip reason when network-namespace lab tests cannot run; throws when FLANNELCTL_REQUIRE_LAB is set. */
 export const labRequirement = (): string | undefined => guard('FLANNELCTL_REQUIRE_LAB', labReason());
 

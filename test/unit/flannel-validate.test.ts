@@ -24,6 +24,8 @@ const net = (extra: Record<string, unknown>): Record<string, unknown> => ({
 });
 const TYPES = 'vxlan, host-gw, udp, ipip, ipsec, wireguard, alloc, extension, tencent-vpc';
 const node = (name: string, ...podCIDRs: string[]): NodePodCidrs => ({ name, podCIDRs });
+// flanneld without --kube-subnet-mgr: CheckNetworkConfig enforces SubnetLen/Min/Max (kube mode: test/unit/subnet-config.test.ts).
+const ETCD: ValidateNetConfOptions = { subnetManager: 'etcd' };
 
 const cases: Case[] = [
   { name: 'the upstream default is clean', conf: net({ EnableNFTables: false }), expect: [] },
@@ -104,8 +106,9 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'Network too small',
+    name: 'etcd mode: Network too small',
     conf: net({ Network: '10.244.0.0/29' }),
+    options: ETCD,
     expect: [
       [
         'error',
@@ -116,8 +119,9 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'IPv6Network too small',
+    name: 'etcd mode: IPv6Network too small',
     conf: net({ EnableIPv6: true, IPv6Network: 'fd00::/125' }),
+    options: ETCD,
     expect: [
       [
         'error',
@@ -127,8 +131,9 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'SubnetLen above 30',
+    name: 'etcd mode: SubnetLen above 30',
     conf: net({ SubnetLen: 31 }),
+    options: ETCD,
     expect: [
       [
         'error',
@@ -138,8 +143,9 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'IPv6SubnetLen above 126',
+    name: 'etcd mode: IPv6SubnetLen above 126',
     conf: net({ EnableIPv6: true, IPv6Network: 'fd00::/56', IPv6SubnetLen: 127 }),
+    options: ETCD,
     expect: [
       [
         'error',
@@ -149,8 +155,9 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'SubnetLen shorter than prefix + 2',
+    name: 'etcd mode: SubnetLen shorter than prefix + 2',
     conf: net({ SubnetLen: 17 }),
+    options: ETCD,
     expect: [
       [
         'error',
@@ -161,8 +168,9 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'SubnetMin outside Network, SubnetMax off the boundary',
+    name: 'etcd mode: SubnetMin outside Network, SubnetMax off the boundary',
     conf: net({ SubnetLen: 24, SubnetMin: '10.245.0.0', SubnetMax: '10.244.1.128' }),
+    options: ETCD,
     expect: [
       [
         'error',
@@ -179,8 +187,9 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'SubnetMin misaligned with a default SubnetLen (flannel#598)',
+    name: 'etcd mode: SubnetMin misaligned with a default SubnetLen (flannel#598)',
     conf: net({ Network: '10.200.0.0/16', SubnetLen: 26, SubnetMin: '10.200.0.2' }),
+    options: ETCD,
     expect: [
       [
         'error',
@@ -196,15 +205,17 @@ const cases: Case[] = [
     expect: [['error', 'net-conf.json: SubnetMin', 'SubnetMin "10.244.x.0" is not an IPv4 address']],
   },
   {
-    name: 'SubnetMin above SubnetMax',
+    name: 'etcd mode: SubnetMin above SubnetMax',
     conf: net({ SubnetMin: '10.244.9.0', SubnetMax: '10.244.2.0' }),
+    options: ETCD,
     expect: [
       ['error', 'net-conf.json: SubnetMin', 'SubnetMin is above SubnetMax: there is no subnet to allocate'],
     ],
   },
   {
-    name: 'IPv6SubnetMin outside IPv6Network',
+    name: 'etcd mode: IPv6SubnetMin outside IPv6Network',
     conf: net({ EnableIPv6: true, IPv6Network: 'fd00::/56', IPv6SubnetMin: 'fd01::' }),
+    options: ETCD,
     expect: [
       ['error', 'net-conf.json: IPv6SubnetMin', 'IPv6SubnetMin fd01:: is not inside IPv6Network fd00::/56'],
     ],

@@ -91,6 +91,7 @@ describe('buildReport', () => {
         'config/skipped: no Kubernetes API facts (running from an inventory only)',
         'ip-masq/skipped: no Kubernetes API facts (running from an inventory only)',
         'flannel-logs/skipped: no Kubernetes API facts (running from an inventory only)',
+        'pod-sandbox/skipped: no Kubernetes API facts (running from an inventory only)',
       ],
     );
     assert.equal(report.expectedBackend.source, 'inferred');
