@@ -5,8 +5,10 @@ import { backendConsistencyCheck } from './backend-consistency.ts';
 import { configCheck } from './config.ts';
 import { flannelHealthCheck } from './flannel-health.ts';
 import { flannelLogsCheck } from './flannel-logs.ts';
+import { hostGwCheck } from './host-gw.ts';
 import { kernelCheck } from './kernel.ts';
 import { l2AdjacencyCheck } from './l2-adjacency.ts';
+import { mixedWindowCheck } from './mixed-window.ts';
 import { mtuCheck } from './mtu.ts';
 import { routesCheck } from './routes.ts';
 import { rpFilterCheck } from './rp-filter.ts';
@@ -21,7 +23,9 @@ export const ALL_CHECKS: readonly Check[] = [
   subnetEnvCheck,
   routesCheck,
   l2AdjacencyCheck,
+  hostGwCheck,
   rpFilterCheck,
+  mixedWindowCheck,
   mtuCheck,
   flannelLogsCheck,
   kernelCheck,

@@ -3,11 +3,13 @@
 // not be probed), and the backend the cluster is expected to run. buildClusterFacts turns raw API
 // objects into this shape so commands stay thin and checks never parse Kubernetes JSON themselves.
 import { ANNOTATIONS, CONFIGMAP_NAME, FLANNEL_CONTAINER_NAME, NET_CONF_KEY } from '../flannel/names.ts';
+import { flanneldInterfaceFlags, type FlanneldInterfaceFlags } from '../flannel/flanneld-flags.ts';
 import { parseNetConf, type NetConf } from '../flannel/net-conf.ts';
 import type { NodeAccessIssue, NodeGatherResult } from './gather.ts';
 import type { IpFragCounters, NodeFacts } from './node-facts.ts';
 
 export type { NodeAccessIssue } from './gather.ts';
+export type { FlanneldInterfaceFlags } from '../flannel/flanneld-flags.ts';
 
 export interface NodeCondition {
   readonly type: string;
@@ -24,6 +26,10 @@ export interface FlannelAnnotations {
   /** VtepMAC parsed from backend-data (vxlan only). */
   readonly vtepMac: string | null;
   readonly publicIp: string | null;
+  /** `node-public-ip`: read by flanneld at start and used as --public-ip (main.go GetStoredPublicIP). */
+  readonly nodePublicIp: string | null;
+  /** `public-ip-overwrite`: copied into public-ip for peers; flanneld's own address is unchanged (kube.go). */
+  readonly publicIpOverwrite: string | null;
   /** Nodes without `kube-subnet-manager: "true"` are ignored by flanneld's lease informer. */
   readonly kubeSubnetManager: boolean;
 }
@@ -34,6 +40,8 @@ export interface ApiNode {
   /** spec.podCIDRs, or [spec.podCIDR]; empty when none is assigned. */
   readonly podCIDRs: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /** spec.providerID, e.g. `aws:///eu-west-1a/i-0abc…`, `gce://project/zone/name`; null when unset. */
+  readonly providerID: string | null;
   readonly flannel: FlannelAnnotations;
   readonly conditions: readonly NodeCondition[];
   /** The NetworkUnavailable condition; flanneld sets it False with reason FlannelIsUp. */
@@ -56,6 +64,8 @@ export interface FlannelDaemonSetFacts {
   readonly image: string | null;
   /** Whether the template runs flanneld with --ip-masq (null when the container is not found). */
   readonly ipMasq: boolean | null;
+  /** flanneld's interface flags in the template (null when the container is not found). */
+  readonly interfaceFlags: FlanneldInterfaceFlags | null;
 }
 
 export interface FlannelPodFacts {
@@ -192,11 +202,14 @@ export const apiNodeFrom = (raw: unknown): ApiNode => {
     ),
     podCIDRs: podCIDRs.length > 0 ? podCIDRs : single ? [single] : [],
     labels: strRecord(meta.labels),
+    providerID: str(spec.providerID),
     flannel: {
       backendType: annotations[ANNOTATIONS.backendType] ?? null,
       backendData,
       vtepMac: vtepMacOf(backendData),
       publicIp: annotations[ANNOTATIONS.publicIp] ?? null,
+      nodePublicIp: annotations[ANNOTATIONS.nodePublicIp] ?? null,
+      publicIpOverwrite: annotations[ANNOTATIONS.publicIpOverwrite] ?? null,
       kubeSubnetManager: annotations[ANNOTATIONS.kubeSubnetManager] === 'true',
     },
     conditions,
@@ -230,6 +243,7 @@ export const daemonSetFactsFrom = (raw: unknown): FlannelDaemonSetFacts => {
     image: str(container?.image),
     // flanneld's flag parser accepts --ip-masq, --ip-masq=true and -ip-masq.
     ipMasq: args ? args.some((a) => /^--?ip-masq(=true)?$/.test(a)) : null,
+    interfaceFlags: args ? flanneldInterfaceFlags(args, container?.env) : null,
   };
 };
 

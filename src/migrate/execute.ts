@@ -22,7 +22,7 @@ import { takeBackup, writeBackupFile, type ConfigMapBackup } from './backup.ts';
 import { deleteVxlanDevices, staleMtuNodes, staleOwners, type NodeCleanup } from './cleanup.ts';
 import { ConnectivityWatch, type WatchSummary } from './connectivity.ts';
 import { desiredNetConfText, type MigrationPlan } from './plan.ts';
-import type { PreflightResult } from './preflight.ts';
+import { warningsOf, type PreflightResult } from './preflight.ts';
 import type { MigrateRequest } from './request.ts';
 import type { MigrationOutcome, MigrationResult, NodeResult } from './result.ts';
 import { writeMigrationResult } from './result.ts';
@@ -333,6 +333,7 @@ export const executeMigration = async (
             passed: how.preflight.passed,
             forced: state.forced ?? [],
             checks: how.preflight.checks,
+            ...warningsOf(how.preflight),
           },
         }
       : {}),

@@ -48,6 +48,8 @@ export interface MigrationResult {
     readonly passed: boolean;
     readonly forced: readonly ForcedFailure[];
     readonly checks: readonly string[];
+    /** Gate warnings shown but not refusing (e.g. a cloud setting host-gw needs). */
+    readonly warnings?: readonly ForcedFailure[];
   };
   readonly backup?: { readonly file?: string; readonly annotation: string };
   readonly nodes: readonly NodeResult[];

@@ -26,6 +26,8 @@ describe('buildClusterFacts', () => {
       backendData: '{"VNI":1,"VtepMAC":"0e:fc:00:00:00:12"}',
       vtepMac: '0e:fc:00:00:00:12',
       publicIp: '192.168.77.12',
+      nodePublicIp: null,
+      publicIpOverwrite: null,
       kubeSubnetManager: true,
     });
     assert.deepEqual(node.networkUnavailable, {
