@@ -20,6 +20,16 @@ export interface NodeResult {
   readonly message?: string;
 }
 
+export interface JoinedNodeResult {
+  readonly node: string;
+  /** Seconds after the restart when the node was first listed. */
+  readonly seenAfterSeconds: number;
+  readonly backendType: string | null;
+  /** verified (the convergence check held it to the target), failed, or pending. */
+  readonly verification: string;
+  readonly message: string;
+}
+
 export interface PairLoss {
   readonly from: string;
   readonly to: string;
@@ -53,6 +63,8 @@ export interface MigrationResult {
   };
   readonly backup?: { readonly file?: string; readonly annotation: string };
   readonly nodes: readonly NodeResult[];
+  /** Nodes that appeared in the API during the rollout (not in `nodes`: nothing was done to them). */
+  readonly joined?: readonly JoinedNodeResult[];
   readonly verification?: {
     readonly passed: boolean;
     readonly failures: readonly string[];
@@ -108,6 +120,14 @@ export const renderResultText = (r: MigrationResult): string => {
         `  ${pad(n.node, width)}  ${pad(at, 7)} ${pad(n.backendType ?? '?', 8)} ${n.verification}${n.message ? `: ${n.message}` : ''}`,
       );
     }
+    lines.push('');
+  }
+  if (r.joined?.length) {
+    lines.push('Joined during the rollout:');
+    for (const j of r.joined)
+      lines.push(
+        `  ${j.node}  +${j.seenAfterSeconds.toFixed(1)}s  ${j.backendType ?? '?'} ${j.verification}: ${j.message}`,
+      );
     lines.push('');
   }
   if (r.verification && !r.verification.passed) {
