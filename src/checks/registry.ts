@@ -5,9 +5,11 @@ import { backendConsistencyCheck } from './backend-consistency.ts';
 import { configCheck } from './config.ts';
 import { flannelHealthCheck } from './flannel-health.ts';
 import { flannelLogsCheck } from './flannel-logs.ts';
+import { hostGwCheck } from './host-gw.ts';
 import { ipMasqCheck } from './ip-masq.ts';
 import { kernelCheck } from './kernel.ts';
 import { l2AdjacencyCheck } from './l2-adjacency.ts';
+import { mixedWindowCheck } from './mixed-window.ts';
 import { mtuCheck } from './mtu.ts';
 import { podSandboxCheck } from './pod-sandbox.ts';
 import { routesCheck } from './routes.ts';
@@ -24,7 +26,9 @@ export const ALL_CHECKS: readonly Check[] = [
   ipMasqCheck,
   routesCheck,
   l2AdjacencyCheck,
+  hostGwCheck,
   rpFilterCheck,
+  mixedWindowCheck,
   mtuCheck,
   flannelLogsCheck,
   podSandboxCheck,

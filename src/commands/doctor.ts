@@ -36,7 +36,8 @@ export const doctorCommand = (io: Io): Command =>
       'after',
       `
 Checks: flannel-health, config, subnet-env, backend-consistency, ip-masq, routes, l2-adjacency,
-rp-filter, mtu, flannel-logs, pod-sandbox, kernel, tune.
+host-gw, rp-filter, mixed-window, mtu, flannel-logs, pod-sandbox, kernel, tune. --for host-gw runs
+flannel-health, config, l2-adjacency, host-gw, rp-filter, mixed-window and kernel.
 
 Exit codes: 0 nothing failing, 1 a finding failed (or warned, with --fail-on warn), 2 bad input,
 3 facts incomplete (a node could not be reached).

@@ -11,7 +11,9 @@ export const HOST_GW_PREFLIGHT_CHECKS = [
   'flannel-health',
   'config',
   'l2-adjacency',
+  'host-gw',
   'rp-filter',
+  'mixed-window',
   'kernel',
 ] as const;
 

@@ -3,7 +3,11 @@
 // not be probed), and the backend the cluster is expected to run. buildClusterFacts turns raw API
 // objects into this shape so commands stay thin and checks never parse Kubernetes JSON themselves.
 import { flannelPlugin, parseCniConf, type FlannelDelegate } from '../flannel/cni-conf.ts';
-import { flanneldIpMasq } from '../flannel/flanneld-flags.ts';
+import {
+  flanneldInterfaceFlags,
+  flanneldIpMasq,
+  type FlanneldInterfaceFlags,
+} from '../flannel/flanneld-flags.ts';
 import {
   ANNOTATIONS,
   CNI_CONF_KEY,
@@ -16,6 +20,7 @@ import type { NodeAccessIssue, NodeGatherResult } from './gather.ts';
 import type { IpFragCounters, NodeFacts } from './node-facts.ts';
 
 export type { NodeAccessIssue } from './gather.ts';
+export type { FlanneldInterfaceFlags } from '../flannel/flanneld-flags.ts';
 
 export interface NodeCondition {
   readonly type: string;
@@ -36,6 +41,10 @@ export interface FlannelAnnotations {
   readonly publicIpv6: string | null;
   readonly backendV6Data: string | null;
   readonly vtepMacV6: string | null;
+  /** `node-public-ip`: read by flanneld at start and used as --public-ip (main.go GetStoredPublicIP). */
+  readonly nodePublicIp: string | null;
+  /** `public-ip-overwrite`: copied into public-ip for peers; flanneld's own address is unchanged (kube.go). */
+  readonly publicIpOverwrite: string | null;
   /** Nodes without `kube-subnet-manager: "true"` are ignored by flanneld's lease informer. */
   readonly kubeSubnetManager: boolean;
 }
@@ -46,6 +55,8 @@ export interface ApiNode {
   /** spec.podCIDRs, or [spec.podCIDR]; empty when none is assigned. */
   readonly podCIDRs: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /** spec.providerID, e.g. `aws:///eu-west-1a/i-0abc…`, `gce://project/zone/name`; null when unset. */
+  readonly providerID: string | null;
   readonly flannel: FlannelAnnotations;
   readonly conditions: readonly NodeCondition[];
   /** The NetworkUnavailable condition; flanneld sets it False with reason FlannelIsUp. */
@@ -71,6 +82,8 @@ export interface FlannelDaemonSetFacts {
    * the container is not found or a wrapper command or env reference hides it).
    */
   readonly ipMasq: boolean | null;
+  /** flanneld's interface flags in the template (null when the container is not found). */
+  readonly interfaceFlags: FlanneldInterfaceFlags | null;
 }
 
 /** The ConfigMap's cni-conf.json, which install-cni copies to each node when a flannel pod starts. */
@@ -237,6 +250,7 @@ export const apiNodeFrom = (raw: unknown): ApiNode => {
     ),
     podCIDRs: podCIDRs.length > 0 ? podCIDRs : single ? [single] : [],
     labels: strRecord(meta.labels),
+    providerID: str(spec.providerID),
     flannel: {
       backendType: annotations[ANNOTATIONS.backendType] ?? null,
       backendData,
@@ -245,6 +259,8 @@ export const apiNodeFrom = (raw: unknown): ApiNode => {
       publicIpv6: annotations[ANNOTATIONS.publicIpv6] ?? null,
       backendV6Data,
       vtepMacV6: vtepMacOf(backendV6Data),
+      nodePublicIp: annotations[ANNOTATIONS.nodePublicIp] ?? null,
+      publicIpOverwrite: annotations[ANNOTATIONS.publicIpOverwrite] ?? null,
       kubeSubnetManager: annotations[ANNOTATIONS.kubeSubnetManager] === 'true',
     },
     conditions,
@@ -263,6 +279,7 @@ export const daemonSetFactsFrom = (raw: unknown): FlannelDaemonSetFacts => {
   const spec = obj(ds.spec);
   const status = obj(ds.status);
   const container = flannelContainer(obj(obj(spec.template).spec).containers);
+  const args = container ? [...arr(container.command), ...arr(container.args)].map(String) : null;
   return {
     name: str(meta.name) ?? '',
     namespace: str(meta.namespace) ?? '',
@@ -276,6 +293,7 @@ export const daemonSetFactsFrom = (raw: unknown): FlannelDaemonSetFacts => {
     available: num(status.numberAvailable) ?? 0,
     image: str(container?.image),
     ipMasq: container ? flanneldIpMasq(container) : null,
+    interfaceFlags: args ? flanneldInterfaceFlags(args, container?.env) : null,
   };
 };
 

@@ -30,7 +30,9 @@ export const labUnavailableReason = (): string | undefined => {
   return cniUnavailableReason();
 };
 
-const ownedBy = (spec: LabSpec): Required<Pick<LabSpec, 'nodes' | 'remoteNodes' | 'podsPerNode' | 'ssh'>> => {
+const ownedBy = (
+  spec: LabSpec,
+): Required<Pick<LabSpec, 'nodes' | 'remoteNodes' | 'podsPerNode' | 'ssh' | 'defaultRoute'>> => {
   const nodes = spec.nodes ?? 3;
   const remoteNodes = spec.remoteNodes ?? 0;
   const podsPerNode = spec.podsPerNode ?? 1;
@@ -39,7 +41,7 @@ const ownedBy = (spec: LabSpec): Required<Pick<LabSpec, 'nodes' | 'remoteNodes' 
   }
   if (!Number.isInteger(podsPerNode) || podsPerNode < 0 || podsPerNode > 9)
     throw new Error('lab: 0 to 9 pods per node');
-  return { nodes, remoteNodes, podsPerNode, ssh: spec.ssh ?? true };
+  return { nodes, remoteNodes, podsPerNode, ssh: spec.ssh ?? true, defaultRoute: spec.defaultRoute ?? true };
 };
 
 export const createLab = async (spec: LabSpec = {}): Promise<Lab> => {
@@ -145,6 +147,11 @@ export const createLab = async (spec: LabSpec = {}): Promise<Lab> => {
           await plug(netns, n.nodeUplink(index), 'eth0', n.switch2Ns, n.switchPort(index), n.bridge2);
         else await plug(netns, n.nodeUplink(index), 'eth0', n.switchNs, n.switchPort(index), n.bridge);
         await ipIn(netns, ['addr', 'add', `${address}/24`, 'dev', 'eth0']);
+        // A default route like a real node's: flanneld without --iface/--public-ip picks the default
+        // route's interface and exits without one (flannel pkg/ipmatch/match.go). Nobody holds .1, so
+        // nothing leaves the lab.
+        if (counts.defaultRoute)
+          await ipIn(netns, ['route', 'add', 'default', 'via', hostIn(nodeSubnet, 1), 'dev', 'eth0']);
         await sysctlIn(netns, 'net.ipv4.ip_forward', 1);
         if (remoteSubnet) {
           // Only the two lab subnets are routed: nothing in the lab has a way out of it.

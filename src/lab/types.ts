@@ -11,6 +11,8 @@ export interface LabSpec {
   readonly subnet?: string;
   /** A /24 for the remote nodes; default: the next free one. */
   readonly remoteSubnet?: string;
+  /** A default route on every node via the unused .1 of its subnet, as real nodes have. Default true. */
+  readonly defaultRoute?: boolean;
   /** Start an OpenSSH server on every node. Default true. */
   readonly ssh?: boolean;
 }

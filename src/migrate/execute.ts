@@ -21,10 +21,11 @@ import { BACKUP_ANNOTATION } from './annotations.ts';
 import { takeBackup, writeBackupFile, type ConfigMapBackup } from './backup.ts';
 import { deleteVxlanDevices, staleMtuNodes, staleOwners, type NodeCleanup } from './cleanup.ts';
 import { ConnectivityWatch, type WatchSummary } from './connectivity.ts';
+import { describeJoined, NodeJoinWatch, type JoinedNode } from './join-watch.ts';
 import { desiredNetConfText, type MigrationPlan } from './plan.ts';
-import type { PreflightResult } from './preflight.ts';
+import { warningsOf, type PreflightResult } from './preflight.ts';
 import type { MigrateRequest } from './request.ts';
-import type { MigrationOutcome, MigrationResult, NodeResult } from './result.ts';
+import type { JoinedNodeResult, MigrationOutcome, MigrationResult, NodeResult } from './result.ts';
 import { writeMigrationResult } from './result.ts';
 import { rolloutRows, type NodeProgress } from './rollout.ts';
 import { backupStep, changeStep, newState, phaseStep, restoreStep, stateAt } from './steps.ts';
@@ -121,6 +122,24 @@ const nodeResults = (
         : unreachable
           ? { message: 'could not be re-probed over SSH' }
           : {}),
+    };
+  });
+
+/** Joined nodes as the result reports them, judged by the convergence check that included them. */
+const joinedResults = (
+  joined: readonly JoinedNode[],
+  target: string,
+  converge?: ConvergenceResult,
+): JoinedNodeResult[] =>
+  joined.map((j) => {
+    const backendType =
+      converge?.facts.api?.nodes.find((n) => n.name === j.node)?.flannel.backendType ?? null;
+    const named = converge?.failures.some((f) => f.includes(j.node)) ?? false;
+    return {
+      ...j,
+      backendType,
+      verification: converge?.passed ? 'verified' : named ? 'failed' : 'pending',
+      message: describeJoined(backendType, target),
     };
   });
 
@@ -227,6 +246,13 @@ export const executeMigration = async (
   const progress = new Map<string, NodeProgress>();
   const watch = startWatch(ctx);
   let restartedAt = Date.now();
+  // A node that joins during the window starts on the new backend; it is noticed and reported.
+  const joinWatch = new NodeJoinWatch(
+    ctx.kube,
+    new Set((ctx.facts.api?.nodes ?? []).map((n) => n.name)),
+    () => restartedAt,
+  );
+  joinWatch.start();
   let failure: Error | undefined;
   let converge: ConvergenceResult | undefined;
   try {
@@ -274,11 +300,20 @@ export const executeMigration = async (
       { ctx: {} },
     );
   } catch (error) {
-    if (error instanceof InterruptedError) throw error;
+    if (error instanceof InterruptedError) {
+      await joinWatch.stop();
+      throw error;
+    }
     failure = error as Error;
   }
+  const { joined } = await joinWatch.stop();
   if (failure) {
-    return executeRollback(ctx, backup, state, failure.message, backupFile, { watch, progress, converge });
+    return executeRollback(ctx, backup, state, failure.message, backupFile, {
+      watch,
+      progress,
+      converge,
+      joined,
+    });
   }
   state = stateAt(state, 'converged', now());
   await update(ctx, phaseStep(state));
@@ -333,11 +368,13 @@ export const executeMigration = async (
             passed: how.preflight.passed,
             forced: state.forced ?? [],
             checks: how.preflight.checks,
+            ...warningsOf(how.preflight),
           },
         }
       : {}),
     backup: { ...(backupFile ? { file: backupFile } : {}), annotation: BACKUP_ANNOTATION },
     nodes: nodeResults(ctx, progress, converge),
+    ...(joined.length > 0 ? { joined: joinedResults(joined, target.type, converge) } : {}),
     verification: {
       passed: converge!.passed,
       failures: converge!.failures,
@@ -372,7 +409,12 @@ export const executeRollback = async (
   state: MigrationState | undefined,
   reason: string,
   backupFile?: string,
-  during?: { watch?: ConnectivityWatch; progress?: Map<string, NodeProgress>; converge?: ConvergenceResult },
+  during?: {
+    watch?: ConnectivityWatch;
+    progress?: Map<string, NodeProgress>;
+    converge?: ConvergenceResult;
+    joined?: readonly JoinedNode[];
+  },
 ): Promise<void> => {
   const { io } = ctx;
   const original = parseNetConf(backup.data[NET_CONF_KEY] ?? '', 'backup net-conf.json');
@@ -460,6 +502,7 @@ export const executeRollback = async (
       : `Rollback did not complete: ${failure?.message ?? 'verification failed'}.`,
     backup: { ...(backupFile ? { file: backupFile } : {}), annotation: BACKUP_ANNOTATION },
     nodes: nodeResults(ctx, progress, converge),
+    ...(during?.joined?.length ? { joined: joinedResults(during.joined, originalType, converge) } : {}),
     ...(converge
       ? {
           verification: {

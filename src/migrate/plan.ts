@@ -93,7 +93,7 @@ export const buildPlan = (input: PlanInput): MigrationPlan => {
   const stepsNeeded = window.length;
   const toHostGw = input.target.type === 'host-gw';
   const steps = [
-    'Preflight: the `doctor --for` checks on every node (L2 adjacency, rp_filter, kernel, flannel health) plus routes healthy now and a RollingUpdate DaemonSet',
+    'Preflight: the `doctor --for` checks on every node (L2 adjacency, host-gw prerequisites, rp_filter incl. the mixed-backend window, kernel, flannel health) plus routes healthy now and a RollingUpdate DaemonSet',
     `Back up ConfigMap ${ref} to a local file and to the annotation flannelctl.io/net-conf-backup`,
     `Change net-conf.json Backend ${from} -> ${to} (PUT with resourceVersion; on 409 re-read, re-check, retry)`,
     `Restart daemonset ${input.namespace}/${input.daemonSet} like \`kubectl rollout restart\`; flanneld reads net-conf.json only at start`,

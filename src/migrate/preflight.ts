@@ -17,6 +17,8 @@ export interface PreflightFailure extends ForcedFailure {
 export interface PreflightResult {
   readonly passed: boolean;
   readonly failures: readonly PreflightFailure[];
+  /** Warnings of the gate's checks (e.g. a cloud setting that cannot be read): shown, never refusing. */
+  readonly warnings: readonly PreflightFailure[];
   /** Checks run, for the result. */
   readonly checks: readonly string[];
 }
@@ -78,9 +80,26 @@ export const runPreflight = (facts: ClusterFacts, target: MigrationTarget): Pref
   return {
     passed: failures.length === 0,
     failures,
+    warnings: gate.findings.filter((f) => f.severity === 'warn').map(asFailure),
     checks: [...gate.checks.map((c) => c.id), 'routes', 'daemonset-update-strategy'],
   };
 };
 
-export const formatFailure = (f: PreflightFailure): string =>
-  `  ✗ ${f.code}${f.node ? ` ${f.node}` : ''}${f.peer ? ` <-> ${f.peer}` : ''}: ${f.message}${f.remediation ? `\n      fix: ${f.remediation}` : ''}`;
+const format = (f: PreflightFailure, mark: string): string =>
+  `  ${mark} ${f.code}${f.node ? ` ${f.node}` : ''}${f.peer ? ` <-> ${f.peer}` : ''}: ${f.message}${f.remediation ? `\n      fix: ${f.remediation}` : ''}`;
+
+export const formatFailure = (f: PreflightFailure): string => format(f, '✗');
+export const formatWarning = (f: PreflightFailure): string => format(f, '!');
+
+/** The `preflight.warnings` of a MigrationResult (absent when there are none). */
+export const warningsOf = (p: PreflightResult): { warnings?: ForcedFailure[] } =>
+  p.warnings.length > 0
+    ? {
+        warnings: p.warnings.map(({ code, node, peer, message }) => ({
+          code,
+          ...(node ? { node } : {}),
+          ...(peer ? { peer } : {}),
+          message,
+        })),
+      }
+    : {};

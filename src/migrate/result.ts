@@ -21,6 +21,16 @@ export interface NodeResult {
   readonly message?: string;
 }
 
+export interface JoinedNodeResult {
+  readonly node: string;
+  /** Seconds after the restart when the node was first listed. */
+  readonly seenAfterSeconds: number;
+  readonly backendType: string | null;
+  /** verified (the convergence check held it to the target), failed, or pending. */
+  readonly verification: string;
+  readonly message: string;
+}
+
 export interface PairLoss {
   readonly from: string;
   readonly to: string;
@@ -49,9 +59,13 @@ export interface MigrationResult {
     readonly passed: boolean;
     readonly forced: readonly ForcedFailure[];
     readonly checks: readonly string[];
+    /** Gate warnings shown but not refusing (e.g. a cloud setting host-gw needs). */
+    readonly warnings?: readonly ForcedFailure[];
   };
   readonly backup?: { readonly file?: string; readonly annotation: string };
   readonly nodes: readonly NodeResult[];
+  /** Nodes that appeared in the API during the rollout (not in `nodes`: nothing was done to them). */
+  readonly joined?: readonly JoinedNodeResult[];
   readonly verification?: {
     readonly passed: boolean;
     readonly failures: readonly string[];
@@ -107,6 +121,14 @@ export const renderResultText = (r: MigrationResult): string => {
         `  ${pad(n.node, width)}  ${pad(at, 7)} ${pad(n.backendType ?? '?', 8)} ${n.verification}${n.message ? `: ${n.message}` : ''}`,
       );
     }
+    lines.push('');
+  }
+  if (r.joined?.length) {
+    lines.push('Joined during the rollout:');
+    for (const j of r.joined)
+      lines.push(
+        `  ${j.node}  +${j.seenAfterSeconds.toFixed(1)}s  ${j.backendType ?? '?'} ${j.verification}: ${j.message}`,
+      );
     lines.push('');
   }
   if (r.verification && !r.verification.passed) {

@@ -13,7 +13,7 @@ import { askSelect } from '../prompts.ts';
 import { parseBackup } from './backup.ts';
 import { executeMigration, executeRollback, finishUnchanged, type MigrationContext } from './execute.ts';
 import { buildPlan, effectiveMaxUnavailable, renderPlanText } from './plan.ts';
-import { formatFailure, runPreflight } from './preflight.ts';
+import { formatFailure, formatWarning, runPreflight, warningsOf } from './preflight.ts';
 import { migrateRequest } from './request.ts';
 import { plannedRequests } from './steps.ts';
 import { isAtTarget, parseTargetLabel, targetLabel } from './target.ts';
@@ -197,7 +197,12 @@ export const runMigrate = async (
         message: preflight.passed
           ? `Dry run: nothing was changed. The preflight passed; \`flannelctl migrate --to ${plan.to === 'vxlan+directrouting' ? 'vxlan --direct-routing' : plan.to}\` would do the above.`
           : `Dry run: nothing was changed. The preflight FAILED; a real run would refuse${request.force ? ' (unless --force)' : ''}.`,
-        preflight: { passed: preflight.passed, forced: [], checks: preflight.checks },
+        preflight: {
+          passed: preflight.passed,
+          forced: [],
+          checks: preflight.checks,
+          ...warningsOf(preflight),
+        },
         nodes: [],
         plan: {
           diff: plan.diff,
@@ -212,6 +217,7 @@ export const runMigrate = async (
         io.stdout.write(renderPlanText(plan));
         io.stdout.write(`\nPreflight: ${preflight.passed ? 'passed' : 'FAILED'}\n`);
         for (const f of preflight.failures) io.stdout.write(`${formatFailure(f)}\n`);
+        for (const f of preflight.warnings) io.stdout.write(`${formatWarning(f)}\n`);
         io.stdout.write('\nAPI requests a real run sends (none was sent):\n');
         const { formatRequest } = await import('./requests.ts');
         plan.requests.forEach((r, i) => io.stdout.write(formatRequest(r, i + 1)));
@@ -225,6 +231,10 @@ export const runMigrate = async (
       return;
     }
 
+    if (preflight.warnings.length > 0)
+      io.stderr.write(
+        `Preflight warnings (${preflight.warnings.length}):\n${preflight.warnings.map(formatWarning).join('\n')}\n`,
+      );
     if (!preflight.passed) {
       const blocking = preflight.failures.filter((f) => f.blocking);
       if (blocking.length > 0 || !request.force) {

@@ -87,7 +87,7 @@ test('doctor --for host-gw on a vxlan cluster: a node behind a router makes the 
   const report = JSON.parse(pre.stdout) as Report;
   assert.deepEqual(
     report.checks.map((c) => c.id),
-    ['flannel-health', 'config', 'l2-adjacency', 'rp-filter', 'kernel'],
+    ['flannel-health', 'config', 'l2-adjacency', 'host-gw', 'rp-filter', 'mixed-window', 'kernel'],
   );
   const routed = report.findings.filter((f) => f.severity === 'fail' && f.check === 'l2-adjacency');
   assert.ok(routed.length > 0);

@@ -47,7 +47,8 @@ let podVeth: string;
 
 before(async () => {
   if (skip) return;
-  lab = await createLab({ nodes: 3, podsPerNode: 1 });
+  // No default route: 203.0.113.9 must stay unroutable on both twins (the virtual one has gateway: null).
+  lab = await createLab({ nodes: 3, podsPerNode: 1, defaultRoute: false });
   real = lab.node('node-1');
   extraGateway = real.address.replace(/\.\d+$/, '.253');
   await programVxlanAll(lab.nodes);

@@ -29,6 +29,8 @@ describe('buildClusterFacts', () => {
       publicIpv6: null,
       backendV6Data: null,
       vtepMacV6: null,
+      nodePublicIp: null,
+      publicIpOverwrite: null,
       kubeSubnetManager: true,
     });
     assert.deepEqual(node.networkUnavailable, {

@@ -36,7 +36,7 @@ describe('buildReport', () => {
       report.checks.map((c) => c.id),
       [...CHECK_IDS],
     );
-    assert.deepEqual(report.summary, { pass: 29, info: 3, warn: 0, fail: 0, error: 0, skipped: 0 });
+    assert.deepEqual(report.summary, { pass: 34, info: 3, warn: 0, fail: 0, error: 0, skipped: 0 });
     assert.deepEqual(report.cluster, {
       namespace: 'kube-flannel',
       daemonSet: 'kube-flannel-ds',
@@ -90,6 +90,8 @@ describe('buildReport', () => {
         'flannel-health/skipped: no Kubernetes API facts (running from an inventory only)',
         'config/skipped: no Kubernetes API facts (running from an inventory only)',
         'ip-masq/skipped: no Kubernetes API facts (running from an inventory only)',
+        'host-gw/skipped: no Kubernetes API facts (running from an inventory only)',
+        'mixed-window/skipped: no Kubernetes API facts (running from an inventory only)',
         'flannel-logs/skipped: no Kubernetes API facts (running from an inventory only)',
         'pod-sandbox/skipped: no Kubernetes API facts (running from an inventory only)',
       ],
