@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { run } from './command.ts';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -36,7 +36,13 @@ export const sshdConfig = (hostKey: string, authorizedKeys: string): string =>
   ].join('\n');
 
 // Positional parameters, not interpolation: the values never become shell syntax.
-const START = 'hostname "$1" && mount --bind "$2" /run/flannel && exec "$3" -D -e -f "$4"';
+// The node's own /etc/sysctl.d too: check-rpfilter --fix and tune --apply persist drop-ins there, and a
+// lab node must never write the host's.
+const START =
+  'hostname "$1" && mount --bind "$2" /run/flannel && mount --bind "$5" /etc/sysctl.d && exec "$3" -D -e -f "$4"';
+
+/** A lab node's own /etc/sysctl.d, beside its run dir. */
+export const sysctlDir = (runDir: string): string => join(dirname(runDir), 'sysctl.d');
 
 export interface SshdProcess {
   readonly child: ChildProcess;
@@ -52,6 +58,7 @@ export const startSshd = (
 ): SshdProcess => {
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   mkdirSync('/run/flannel', { recursive: true });
+  mkdirSync(sysctlDir(runDir), { recursive: true });
   const log = openSync(logFile, 'a');
   const child = spawn(
     'ip',
@@ -72,6 +79,7 @@ export const startSshd = (
       runDir,
       SSHD,
       configFile,
+      sysctlDir(runDir),
     ],
     { stdio: ['ignore', log, log] },
   );

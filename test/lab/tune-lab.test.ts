@@ -6,13 +6,14 @@
 // exists nor one created afterwards (tcp_fastopen: every new netns starts at 1, tcp_sk_init).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.ts';
 import { labRequirement } from '../helpers/requirements.ts';
 import { TUNE_AGAINST_ADVICE_FILE, TUNE_SETTINGS, TUNE_SYSCTL_FILE } from '../../src/checks/tune.ts';
 import { run, tryRun } from '../../src/lab/command.ts';
 import { createLab } from '../../src/lab/lab.ts';
+import { sysctlDir } from '../../src/lab/sshd.ts';
 import type { Lab } from '../../src/lab/types.ts';
 import type { Report } from '../../src/report/report.ts';
 
@@ -29,22 +30,9 @@ const values = async (netns: string | null): Promise<Record<string, string>> => 
   return Object.fromEntries(KEYS.map((k, i) => [k, lines[i]!.trim()]));
 };
 
-/**
- * Each node's sshd gets its own /etc/sysctl.d (in the sshd's private mount namespace), so the drop-ins
- * tune writes on a lab node land in the lab's directory, not the host's.
- */
-const ownSysctlDirs = async (lab: Lab): Promise<Record<string, string>> => {
-  const dirs: Record<string, string> = {};
-  for (const node of lab.nodes) {
-    const dir = join(lab.dir, node.name, 'sysctl.d');
-    mkdirSync(dir, { recursive: true });
-    const pids = (await run('ip', ['netns', 'pids', node.netns])).stdout.split(/\s+/).filter(Boolean);
-    assert.equal(pids.length, 1, `${node.name}: only its sshd runs in the namespace`);
-    await run('nsenter', ['-t', pids[0]!, '-m', 'mount', '--bind', dir, '/etc/sysctl.d']);
-    dirs[node.name] = dir;
-  }
-  return dirs;
-};
+/** Each lab node's sshd has its own /etc/sysctl.d (src/lab/sshd.ts), so drop-ins never reach the host's. */
+const ownSysctlDirs = (lab: Lab): Record<string, string> =>
+  Object.fromEntries(lab.nodes.map((node) => [node.name, sysctlDir(node.runDir)]));
 
 const hostDropIns = () => readdirSync('/etc/sysctl.d').filter((f) => f.startsWith('90-flannelctl-tune'));
 
@@ -62,7 +50,7 @@ test(
       await lab.destroy();
     });
     await run('ip', ['netns', 'add', pod]);
-    const dirs = await ownSysctlDirs(lab);
+    const dirs = ownSysctlDirs(lab);
     const inventory = join(lab.dir, 'tune-inventory.yaml');
     writeFileSync(
       inventory,
