@@ -44,24 +44,34 @@ const startVirtualDemo = async (options: { nodes: number; backend: DemoBackend }
   return {
     kind: 'virtual',
     nodeNames: names,
-    brokenRouteNodes: [names[1]!],
+    // The asymmetric NIC also carries node-3's route back to node-1's pods, as in the lab demo.
+    brokenRouteNodes: [names[1]!, names[2]!],
     cliArgs: () => cluster.cliArgs(),
     injectFaults: async () => {
-      const [, second, third] = names;
+      const [first, second, third] = names;
+      const podCidrOf = (name: string) =>
+        cluster.fleet.nodes
+          .find((n) => n.hostname === name)!
+          .routes.find((r) => r.dev === 'cni0' && r.family === 'inet')?.dst;
       const asymmetric = cluster.node(third!);
-      // A second uplink with its own default route makes the node's paths asymmetric.
+      // A second uplink that carries the way back to node-1's pods: their packets arrive on the overlay
+      // but the best route back leaves via eth1, which strict rp_filter drops (the reverse-path lookup
+      // uses the best route, fib_frontend.c). A mere backup route with a higher metric would not.
       asymmetric.addLink({ name: 'eth1', kind: 'veth', peerIndex: 1001, peerNetnsId: 0 });
       asymmetric.addrAdd('eth1', '10.99.0.13/24');
-      asymmetric.routeAdd({ dst: 'default', gateway: '10.99.0.1', dev: 'eth1', metric: 200 });
+      const firstPods = podCidrOf(first!);
+      if (firstPods) {
+        asymmetric.routeDel({ dst: firstPods });
+        asymmetric.routeAdd({ dst: firstPods, gateway: '10.99.0.1', dev: 'eth1' });
+      }
       for (const key of ['all', 'default', 'eth0', 'eth1', 'cni0', 'flannel.1']) {
         asymmetric.setSysctl(`net/ipv4/conf/${key}/rp_filter`, '1');
       }
       const lost = cluster.node(second!);
-      const victim = cluster.fleet.nodes.find((n) => n.hostname === names.at(-1))!;
-      const podCidr = victim.routes.find((r) => r.dev === 'cni0' && r.family === 'inet')?.dst;
+      const podCidr = podCidrOf(names.at(-1)!);
       if (podCidr) lost.routeDel({ dst: podCidr });
       return [
-        `${third}: rp_filter strict (1) with a second uplink eth1 and its own default route`,
+        `${third}: rp_filter strict (1) with a second NIC eth1 carrying the route back to ${first}'s pods (${firstPods})`,
         `${second}: its route to ${names.at(-1)}'s pods (${podCidr}) was deleted behind flannel's back`,
       ];
     },

@@ -114,8 +114,9 @@ const tellStory = async (
   }
   io.stdout.write(
     `\nDone: doctor found both faults, check-rpfilter fixed rp_filter, a flannel restart brought the lost route back,\n` +
-      `migrate moved the live cluster to ${to} one node at a time, and doctor finds nothing failing. The MTU warnings\n` +
-      `are what a real migration leaves: pods created before it keep the old MTU until they are recreated.\n`,
+      `migrate moved the live cluster to ${to} one node at a time, and doctor finds nothing failing. The MTU findings\n` +
+      `are what a real migration leaves: pods created before it keep the old MTU until they are recreated, and cni0\n` +
+      `follows its lowest pod until then (leave its MTU alone: setting it by hand pins it).\n`,
   );
 };
 

@@ -20,7 +20,7 @@ test('demo: doctor finds the injected faults, they are fixed, the cluster migrat
   assert.deepEqual(steps, [
     'flannelctl doctor',
     'flannelctl check-rpfilter --fix',
-    'restart flannel on node-2',
+    'restart flannel on node-2, node-3',
     'flannelctl migrate --to host-gw --watch-connectivity --cleanup',
     'flannelctl doctor',
   ]);
@@ -28,7 +28,22 @@ test('demo: doctor finds the injected faults, they are fixed, the cluster migrat
   assert.match(before, /FAIL {2}routes\/missing {2}node-2 → node-4/);
   assert.match(before, /FAIL {2}rp-filter\/strict-asymmetric {2}node-3/);
   assert.match(before, /Migrated vxlan -> host-gw: 4 node\(s\) converted/);
+  assert.match(
+    before,
+    /FAIL {2}routes\/wrong-next-hop {2}node-3 → node-1/,
+    'the asymmetric route is a real fault',
+  );
   assert.doesNotMatch(after, /FAIL/);
+  // The closing doctor gives no advice that hurts: no pinned cni0 MTU, no global socket defaults, no
+  // no-op route cache size, no congestion control for pods that never see it (issue 10, points 3 and 4).
+  const fixes = [...after.matchAll(/^\s+fix: (.*)$/gm)].map((m) => m[1]!);
+  for (const fix of fixes) {
+    assert.doesNotMatch(
+      fix,
+      /cni0 mtu|rmem_default|wmem_default|route\.max_size|tcp_congestion_control|tcp_fastopen/,
+    );
+  }
+  assert.match(after, /mtu\/cni0-follows-old-pods/, 'a low cni0 after the switch is explained, not "fixed"');
   assert.match(after, /Expected backend: host-gw/);
   assert.match(r.stdout, /Done: doctor found both faults/);
 });

@@ -22,11 +22,18 @@ const nodes = (overrides: Record<string, Partial<VirtualNodeOptions>> = {}): Vir
   }));
 
 /** A second uplink with its own default route: the node's paths become asymmetric. */
+/**
+ * A second uplink that carries the best route back to node-1's pods: their packets arrive on flannel.1
+ * but the reverse path leaves via eth1, which strict rp_filter drops. (A backup default route with a
+ * higher metric would not: the reverse-path lookup uses the best route only, fib_frontend.c.)
+ */
 const addSecondUplink = (cluster: VirtualCluster, name: string): void => {
   const node = cluster.node(name);
   node.addLink({ name: 'eth1', kind: 'veth', peerIndex: 1001, peerNetnsId: 0 });
   assert.equal(node.addrAdd('eth1', '10.99.0.12/24').ok, true);
-  assert.equal(node.routeAdd({ dst: 'default', gateway: '10.99.0.1', dev: 'eth1', metric: 200 }).ok, true);
+  const firstPods = cluster.node('node-1').routes.find((r) => r.dev === 'cni0' && r.family === 'inet')!.dst;
+  node.routeDel({ dst: firstPods });
+  assert.equal(node.routeAdd({ dst: firstPods, gateway: '10.99.0.1', dev: 'eth1' }).ok, true);
 };
 
 const rpFilters = (cluster: VirtualCluster, name: string): Record<string, string> =>

@@ -39,6 +39,7 @@ before(async () => {
   lab = await createLab({ nodes: 2, podsPerNode: 1 });
   [n1, n2] = lab.nodes as [LabNode, LabNode];
   await programHostGwAll(lab.nodes);
+  await lab.startPods();
   for (const node of lab.nodes) {
     const pod = node.pods[0]!.netns;
     // nodad: no duplicate address detection, so the addresses are usable at once (not "tentative").

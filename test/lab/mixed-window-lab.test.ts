@@ -12,7 +12,13 @@ import { stringify } from 'yaml';
 import { labRequirement } from '../helpers/requirements.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createLab } from '../../src/lab/lab.ts';
-import { ensureVxlanDevice, programHostGw, programVxlan } from '../../src/lab/backends.ts';
+import {
+  defaultSubnetEnv,
+  ensureVxlanDevice,
+  programHostGw,
+  programVxlan,
+  writeSubnetEnv,
+} from '../../src/lab/backends.ts';
 import type { Lab, LabNode } from '../../src/lab/types.ts';
 import { startSimulatedFlannel, type SimulatedFlannel } from '../../src/sim/flannel-agent/seed.ts';
 
@@ -23,6 +29,9 @@ let sim: SimulatedFlannel | undefined;
 before(async () => {
   if (skip) return;
   lab = await createLab({ nodes: 2 });
+  // Both nodes start on vxlan: flannel's subnet.env first, then kubelet starts one pod per node.
+  for (const node of lab.nodes) writeSubnetEnv(node, defaultSubnetEnv(node, 'vxlan'));
+  await lab.startPods(1);
 });
 after(async () => {
   await sim?.close();
