@@ -24,7 +24,8 @@ let n1: LabNode, n2: LabNode;
 
 before(async () => {
   if (skip) return;
-  lab = await createLab({ nodes: 2, ssh: false });
+  // No default route of the lab's own: the test sets both default routes itself.
+  lab = await createLab({ nodes: 2, ssh: false, defaultRoute: false });
   [n1, n2] = lab.nodes as [LabNode, LabNode];
 });
 after(async () => {
