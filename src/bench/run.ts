@@ -153,7 +153,6 @@ export const runBench = async (
         server,
         clientIP: client.peerAddress ?? client.address,
         serverIP: server.peerAddress ?? server.address,
-        runId,
         port: options.port,
         durationSeconds: options.durationSeconds,
         commandTimeoutMs: access.commandTimeoutMs,

@@ -24,6 +24,7 @@ const labReason = (): string | undefined => {
   if (!existsSync('/usr/sbin/sshd'))
     return 'lab tests need OpenSSH server (/usr/sbin/sshd): apt-get install openssh-server';
   if (spawnSync('ping', ['-V']).status !== 0) return 'lab tests need ping: apt-get install iputils-ping';
+  if (spawnSync('iperf3', ['--version']).status !== 0) return 'lab tests need iperf3: apt-get install iperf3';
   if (!existsSync('/usr/lib/cni/bridge'))
     return 'lab tests need the CNI plugins (/usr/lib/cni): apt-get install containernetworking-plugins';
   return undefined;
