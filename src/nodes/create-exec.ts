@@ -18,6 +18,11 @@ export interface CreateNodeExecDeps {
   readonly flannelImage?: string;
 }
 
+export const INSECURE_WARNING =
+  'warning: --ssh-insecure-skip-host-key-check: node host keys are NOT verified; anyone on the network path can\n' +
+  '  impersonate a node and see or change what flannelctl runs there as root. Use it only in a throwaway lab;\n' +
+  '  otherwise add the keys to known_hosts (ssh-keyscan, then compare fingerprints) or use --ssh-accept-new once.\n';
+
 export const createNodeExec = async (
   options: NodeAccessOptions,
   deps: CreateNodeExecDeps,
@@ -26,6 +31,8 @@ export const createNodeExec = async (
   const { createSshExec } = await import('./ssh.ts');
   const { io, yes } = deps;
   const ssh = options.ssh;
+  // Every run, not once: the flag tends to outlive the throwaway lab it was meant for (CI configs).
+  if (ssh.insecureSkipHostKeyCheck) io.stderr.write(INSECURE_WARNING);
   // One prompt per key file per run (KeyStore caches the loaded key); FLANNELCTL_SSH_PASSPHRASE wins.
   const passphrase = canPrompt(io, yes)
     ? async (keyFile: string): Promise<string | undefined> => {

@@ -93,3 +93,20 @@ test(
     assert.match(result.issue.message, /^node-1 \(127\.0\.0\.1:\d+\): cannot connect \(ECONNREFUSED\)/);
   },
 );
+
+test('--ssh-insecure-skip-host-key-check warns on stderr on every run', async () => {
+  const command = addNodeAccessOptions(new Command('doctor')).exitOverride();
+  command.parse(['--ssh-insecure-skip-host-key-check', '--ssh-config', sshConfig], { from: 'user' });
+  for (let run = 0; run < 2; run++) {
+    const runIo = io({});
+    const exec = await createNodeExec(nodeAccessOptions(command), { io: runIo, yes: true });
+    await exec.close();
+    const stderr = String((runIo.stderr as PassThrough).read() ?? '');
+    assert.match(stderr, /^warning: --ssh-insecure-skip-host-key-check: node host keys are NOT verified/);
+  }
+  const checked = addNodeAccessOptions(new Command('doctor')).exitOverride();
+  checked.parse(['--ssh-known-hosts', knownHosts, '--ssh-config', sshConfig], { from: 'user' });
+  const quietIo = io({});
+  await (await createNodeExec(nodeAccessOptions(checked), { io: quietIo, yes: true })).close();
+  assert.equal((quietIo.stderr as PassThrough).read(), null, 'no warning when host keys are checked');
+});
