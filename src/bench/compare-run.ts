@@ -1,11 +1,11 @@
 // `flannelctl bench compare A.json B.json`: reads two saved results and prints B against A.
-import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { ResultExit, UsageError } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { useColor, type Io } from '../io.ts';
 import { compareResults, parseBenchResult } from './compare.ts';
 import { printComparisonText } from './print-text.ts';
+import { readRegularFile } from '../files.ts';
 
 export interface CompareFlags {
   /** Percent: exit 1 when B's throughput is this much lower than A's. */
@@ -13,15 +13,7 @@ export interface CompareFlags {
 }
 
 const read = (file: string) => {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-  return parseBenchResult(text, file);
+  return parseBenchResult(readRegularFile(file, 'bench compare'), file);
 };
 
 export const runCompare = (

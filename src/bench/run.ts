@@ -1,11 +1,9 @@
 // `flannelctl bench`: validate, pick the two nodes, measure the pod path and/or the host path, always
 // clean up (finally + Ctrl-C), then print, save and judge the thresholds.
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
-import { InterruptedError, OperationError, ResultExit, UsageError } from '../errors.ts';
+import { InterruptedError, ResultExit, UsageError } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { useColor, type Io } from '../io.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -31,6 +29,7 @@ import {
   type PathResult,
 } from './result.ts';
 import { checkThresholds } from './thresholds.ts';
+import { checkOutputPath, writeOutputFile } from '../files.ts';
 
 export interface BenchDeps {
   /** Aborts the run like Ctrl-C does (tests). */
@@ -48,12 +47,6 @@ const nodeAccessGiven = (access: NodeAccessOptions): boolean =>
   access.ssh.insecureSkipHostKeyCheck ||
   access.ssh.acceptNew;
 
-const checkSavePath = (file: string): void => {
-  const dir = dirname(resolve(file));
-  if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new UsageError(`--save ${file}: directory ${dir} does not exist`);
-};
-
 export const runBench = async (
   flags: BenchFlags,
   globals: GlobalOptions,
@@ -64,7 +57,7 @@ export const runBench = async (
   const options = validateBenchFlags(flags);
   if (access.nodes || access.selector)
     throw new UsageError('--nodes and -l do not apply to bench', 'pick the two nodes with --from and --to');
-  if (options.save) checkSavePath(options.save);
+  if (options.save) checkOutputPath(options.save, '--save');
   const useNodes = options.mode !== 'pod' || nodeAccessGiven(access);
   const progress: Progress = (line) => io.stderr.write(`› ${line}\n`);
 
@@ -184,11 +177,7 @@ export const runBench = async (
     results,
   });
   if (options.save) {
-    try {
-      writeFileSync(options.save, `${JSON.stringify(result, null, 2)}\n`);
-    } catch (error) {
-      throw new OperationError(`cannot write --save ${options.save}: ${(error as Error).message}`);
-    }
+    writeOutputFile(options.save, `${JSON.stringify(result, null, 2)}\n`, '--save');
     progress(`saved ${options.save}`);
   }
   const violations = checkThresholds(result, options.thresholds);

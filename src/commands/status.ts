@@ -1,11 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { globalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { topologyFormatFor } from '../render/topology.ts';
 import { addNodeAccessOptions, nodeAccessOptions } from './node-access-flags.ts';
+import { checkOutputPath } from '../files.ts';
 
 export interface StatusFlags {
   topology?: string;
@@ -47,9 +46,7 @@ Examples:
             `--topology ${flags.topology}: unknown format`,
             'name the file .md (Mermaid in Markdown) or .dot/.gv (Graphviz)',
           );
-        const dir = dirname(flags.topology);
-        if (!existsSync(dir) || !statSync(dir).isDirectory())
-          throw new UsageError(`--topology ${flags.topology}: directory ${dir} does not exist`);
+        checkOutputPath(flags.topology, '--topology');
       }
       const { runStatus } = await import('../diagnose/status.ts');
       await runStatus(flags, format, globals, access, io);

@@ -5,6 +5,7 @@ import type { Io } from '../io.ts';
 import { selectChecks } from '../checks/registry.ts';
 import { checkCluster } from './run-checks.ts';
 import { writeReport } from './output.ts';
+import { checkOutputPath } from '../files.ts';
 
 /** What must hold before a cluster switches to host-gw (`doctor --for host-gw`, migrate's gate). */
 export const HOST_GW_PREFLIGHT_CHECKS = [
@@ -24,6 +25,7 @@ export const runDoctor = async (
   io: Io,
 ): Promise<void> => {
   // Validate the selection before touching the cluster or any node.
+  if (flags.junitFile) checkOutputPath(flags.junitFile, '--junit-file');
   const checks = selectChecks({
     checks: flags.checks ?? (flags.for ? [...HOST_GW_PREFLIGHT_CHECKS] : undefined),
     ...(flags.skip ? { skip: flags.skip } : {}),

@@ -1,12 +1,12 @@
-import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { ResultExit, UsageError } from '../errors.ts';
+import { ResultExit } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { useColor, type Io } from '../io.ts';
 import { printJson } from '../report/print-json.ts';
 import { printJunit } from '../report/print-junit.ts';
 import { printText } from '../report/print-text.ts';
 import { exitCodeFor, type Report } from '../report/report.ts';
+import { writeOutputFile } from '../files.ts';
 
 export interface ReportOutputOptions {
   readonly junitFile?: string;
@@ -23,11 +23,7 @@ export const writeReport = (
   options: ReportOutputOptions = {},
 ): void => {
   if (options.junitFile) {
-    try {
-      writeFileSync(options.junitFile, printJunit(report));
-    } catch (error) {
-      throw new UsageError(`cannot write --junit-file ${options.junitFile}: ${(error as Error).message}`);
-    }
+    writeOutputFile(options.junitFile, printJunit(report), '--junit-file');
   }
   if (globals.output === 'json') io.stdout.write(printJson(report));
   else if (globals.output === 'yaml') io.stdout.write(stringify(report));

@@ -1,11 +1,10 @@
 // `flannelctl status [--topology FILE]`: one row per node, like `kubectl get nodes` with flannel's
 // columns; JSON/YAML give a StatusReport with the same rows. --topology writes the network's picture
 // (Mermaid in Markdown, or Graphviz DOT).
-import { writeFileSync } from 'node:fs';
 import { plainTable } from '../render/plain-table.ts';
 import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
 import type { StatusFlags } from '../commands/status.ts';
-import { ResultExit, UsageError } from '../errors.ts';
+import { ResultExit } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { printJson } from '../report/print-json.ts';
@@ -15,6 +14,7 @@ import { stringify } from 'yaml';
 import { gatherCluster } from './gather-cluster.ts';
 import { buildTopology, type Topology } from './network-topology.ts';
 import { nodeStatuses, type NodeStatus } from './node-status.ts';
+import { writeOutputFile } from '../files.ts';
 
 const dash = (v: string | null): string => v ?? '<none>';
 
@@ -81,11 +81,7 @@ export const runStatus = async (
   await gathered.exec.close();
   const rows = nodeStatuses(gathered.facts);
   if (flags.topology && format) {
-    try {
-      writeFileSync(flags.topology, topologyDocument(buildTopology(gathered.facts), format));
-    } catch (error) {
-      throw new UsageError(`cannot write --topology ${flags.topology}: ${(error as Error).message}`);
-    }
+    writeOutputFile(flags.topology, topologyDocument(buildTopology(gathered.facts), format), '--topology');
     io.stderr.write(`Topology written to ${flags.topology}\n`);
   }
   const report = { ...buildReport(gathered.facts, [], { kind: 'StatusReport' }), nodeStatus: rows };

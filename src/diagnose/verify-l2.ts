@@ -13,6 +13,7 @@ import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { writeReport } from './output.ts';
 import { checkCluster } from './run-checks.ts';
+import { checkOutputPath } from '../files.ts';
 
 /** "node-1 → node-3 via 192.168.77.1" for every pair whose `ip route get` names a gateway. */
 export const routedPairs = (facts: ClusterFacts): string[] => {
@@ -50,6 +51,7 @@ export const runVerifyL2 = async (
   access: NodeAccessOptions,
   io: Io,
 ): Promise<void> => {
+  if (flags.junitFile) checkOutputPath(flags.junitFile, '--junit-file');
   const { report, gathered } = await checkCluster({
     globals,
     access,

@@ -2,6 +2,7 @@ import { UsageError } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { InstallFlags } from '../commands/install.ts';
 import type { BackendPreset, ManifestOptions, SelectorVariant } from '../flannel/manifest-options.ts';
+import { checkOutputPath } from '../files.ts';
 
 export type InstallMode = 'print-images' | 'render' | 'diff' | 'apply';
 
@@ -16,6 +17,7 @@ export interface InstallRequest {
 
 /** Flags to a request; conflicting flags are usage errors before anything else happens. */
 export const installRequest = (flags: InstallFlags, globals: GlobalOptions): InstallRequest => {
+  if (flags.outputFile) checkOutputPath(flags.outputFile, '--output-file');
   const modes = [
     flags.printImages && '--print-images',
     (flags.dryRun || flags.outputFile) && (flags.outputFile ? '--output-file' : '--dry-run'),

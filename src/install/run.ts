@@ -1,5 +1,4 @@
-import { writeFileSync } from 'node:fs';
-import { ExitCode, OperationError, ResultExit, UsageError } from '../errors.ts';
+import { ExitCode, OperationError, ResultExit } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { canPrompt, type Io } from '../io.ts';
 import type { InstallFlags } from '../commands/install.ts';
@@ -21,6 +20,7 @@ import { checkPermissions } from './permissions.ts';
 import { installRequest, type InstallRequest } from './request.ts';
 import { writeInstallResult, type InstallResult } from './result.ts';
 import { askConfirm } from '../prompts.ts';
+import { writeOutputFile } from '../files.ts';
 
 export const FIELD_MANAGER = 'flannelctl';
 
@@ -64,11 +64,7 @@ const renderOffline = async (request: InstallRequest, globals: GlobalOptions, io
   const objects = renderManifest(options);
   const text = globals.output === 'json' ? toJsonList(objects) : toYaml(objects);
   if (request.outputFile) {
-    try {
-      writeFileSync(request.outputFile, text);
-    } catch (error) {
-      throw new UsageError(`cannot write --output-file ${request.outputFile}: ${(error as Error).message}`);
-    }
+    writeOutputFile(request.outputFile, text, '--output-file');
     io.stderr.write(
       `Wrote ${objects.length} objects to ${request.outputFile}; apply with: kubectl apply --server-side -f ${request.outputFile}\n`,
     );

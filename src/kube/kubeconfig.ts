@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../errors.ts';
+import { readRegularFile } from '../files.ts';
 
 export interface KubeconfigSelection {
   readonly kubeconfig?: string;
@@ -23,15 +24,7 @@ export const loadKubeConfig = (
   if (!existsSync(path)) {
     throw new UsageError(`kubeconfig ${path} does not exist`, 'pass --kubeconfig FILE or set KUBECONFIG');
   }
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read kubeconfig ${path}: ${(error as Error).message}`,
-      'check the file permissions',
-    );
-  }
+  const text = readRegularFile(path, 'kubeconfig');
   const kc = new KubeConfigClass();
   try {
     kc.loadFromString(text);

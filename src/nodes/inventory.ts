@@ -1,10 +1,10 @@
 // A node inventory file (YAML or JSON): which nodes exist and how to reach them, for runs without a
 // cluster API (pre-install preflight) or to override what the API says about addresses and SSH.
-import { readFile } from 'node:fs/promises';
 import { parse, YAMLParseError } from 'yaml';
 import { UsageError } from '../errors.ts';
 import { tryParseCidr } from '../flannel/cidr.ts';
 import { validateNodeTarget } from './exec.ts';
+import { readRegularFile } from '../files.ts';
 
 export interface InventorySsh {
   readonly user?: string;
@@ -152,11 +152,5 @@ export const parseInventory = (text: string, file: string): Inventory => {
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export const loadInventory = async (file: string): Promise<Inventory> => {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`--inventory ${file}: cannot read it: ${(error as Error).message}`);
-  }
-  return parseInventory(text, file);
+  return parseInventory(readRegularFile(file, '--inventory'), file);
 };
