@@ -13,7 +13,7 @@ import type { KubeClient } from '../kube/client.ts';
 import type { NodeExec } from '../nodes/exec.ts';
 import type { SelectedNode } from '../nodes/select.ts';
 import { buildReport } from '../report/report.ts';
-import { listPodTargets } from '../kube/pod-targets.ts';
+import { listPodTargets, type PodTarget } from '../kube/pod-targets.ts';
 import { pingRound, podPingTargets } from './connectivity.ts';
 import { judgeReachability, type NodeReachability } from './reachability.ts';
 import type { TargetBackend } from './target.ts';
@@ -132,7 +132,12 @@ const convergeOnce = async (ctx: VerifyContext): Promise<ConvergenceResult> => {
   const findings = failing(report.findings);
   failures.push(...findings.map(describeFinding));
   // Pods are read fresh every round: pods come and go while the rollout runs.
-  const pods = await listPodTargets(ctx.kube, ctx.nodes);
+  // Without the pods (e.g. no cluster-wide pods list), every node can only be verified at node level.
+  let podsError: string | undefined;
+  const pods = await listPodTargets(ctx.kube, ctx.nodes).catch((error: Error) => {
+    podsError = error.message;
+    return new Map<string, PodTarget[]>();
+  });
   const reachable = ctx.nodes.filter((n) => !unreachable.includes(n.name));
   const targets = podPingTargets(reachable, pods);
   const rounds = await pingRound(ctx.exec, targets, VERIFY_PINGS);
@@ -145,6 +150,12 @@ const convergeOnce = async (ctx: VerifyContext): Promise<ConvergenceResult> => {
   failures.push(...verdict.failures);
   // A node whose own annotation or routes fail is failed, whatever its pings said.
   const reachability = new Map(verdict.nodes);
+  if (podsError)
+    for (const [node, r] of reachability)
+      reachability.set(node, {
+        ...r,
+        message: `pods could not be listed (${podsError}): verified at node level (annotation, routes)`,
+      });
   for (const n of facts.api?.nodes ?? [])
     if (n.flannel.backendType !== ctx.target && reachability.has(n.name))
       reachability.set(n.name, {

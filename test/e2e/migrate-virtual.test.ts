@@ -118,6 +118,20 @@ test('a node without pods (no cni0) is verified at node level: migrate and back 
   assert.deepEqual(result.verification?.podLevel, ['node-1', 'node-2']);
 });
 
+test('pods that cannot be listed (403): nodes verified at node level and told why, no rollback', async (t) => {
+  const cluster = await startVirtualCluster({ nodes: 2, backend: 'vxlan', readyDelayMs: 50 });
+  t.after(() => cluster.close());
+  cluster.flannel.api.faults.failNext({ method: 'GET', path: /^\/api\/v1\/pods$/, status: 403, count: 1000 });
+  const r = await migrate(cluster, env(), '--to', 'host-gw', '-o', 'json');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const result = json(r.stdout);
+  assert.deepEqual(result.verification?.nodeLevel, ['node-1', 'node-2']);
+  assert.ok(
+    result.nodes.every((n) => /pods could not be listed/.test(n.message ?? '')),
+    r.stdout,
+  );
+});
+
 test('API 5xx and a 409 conflict during the change are retried; the migration succeeds', async (t) => {
   const cluster = await start();
   t.after(() => cluster.close());
