@@ -18,6 +18,8 @@ export interface VirtualNodeOptions {
   readonly gateway?: string | null;
   /** Pods attached to cni0 (one veth each). Default 1; 0: no cni0, as on a node no pod ever ran on. */
   readonly pods?: number;
+  /** cni0 exists; default: when there are pods. With pods 0: pods ran and went (bridge.go never deletes it). */
+  readonly cni0?: boolean;
   /** Flannel state as flanneld leaves it: subnet.env, CNI conf and (vxlan) flannel.1. None by default. */
   readonly backend?: 'host-gw' | 'vxlan';
   /** rp_filter for all, default and every interface. Default 0. */
@@ -118,7 +120,7 @@ export const createVirtualNode = (options: VirtualNodeOptions): VirtualNode => {
   // cni0 exists only once a pod ran: the bridge CNI plugin creates it with the first pod and never
   // deletes it (containernetworking/plugins plugins/main/bridge/bridge.go cmdAdd -> setupBridge).
   const pods = options.pods ?? 1;
-  if (pods > 0) {
+  if (options.cni0 ?? pods > 0) {
     node.addLink({
       name: 'cni0',
       kind: 'bridge',
