@@ -1,7 +1,11 @@
 // Which two nodes to measure between: --from/--to, or two Ready, schedulable nodes on the same L2
-// segment (same /24 of their flannel public-ip or InternalIP), workers before control-plane nodes.
+// segment (same /24 of their flannel public-ip or InternalIP), workers before control-plane nodes and
+// nodes whose NoSchedule/NoExecute taints the bench pods tolerate before the others. Whether a node has
+// pods (or cni0) yet does not matter: the bench pods are the pods, and the bridge CNI plugin creates
+// cni0 with the first of them (containernetworking/plugins plugins/main/bridge/bridge.go cmdAdd).
 import { UsageError } from '../errors.ts';
 import { ANNOTATIONS } from '../flannel/names.ts';
+import type { Toleration } from './options.ts';
 
 export interface PickableNode {
   readonly metadata?: {
@@ -9,7 +13,11 @@ export interface PickableNode {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
   };
-  readonly spec?: { unschedulable?: boolean; podCIDR?: string; taints?: { key: string; effect: string }[] };
+  readonly spec?: {
+    unschedulable?: boolean;
+    podCIDR?: string;
+    taints?: { key: string; value?: string; effect: string }[];
+  };
   readonly status?: {
     conditions?: { type: string; status: string }[];
     addresses?: { type: string; address: string }[];
@@ -30,6 +38,21 @@ const controlPlane = (node: PickableNode): boolean =>
     /node-role\.kubernetes\.io\/(control-plane|master)/.test(l),
   );
 
+/** The scheduler's rule (k8s.io/api/core/v1 toleration.go ToleratesTaint), for the effects that keep pods off. */
+const tolerates = (t: Toleration, taint: { key: string; value?: string; effect: string }): boolean =>
+  (t.effect === undefined || t.effect === taint.effect) &&
+  (t.key === undefined || t.key === taint.key) &&
+  (t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? ''));
+
+/** The first taint that keeps the bench pods off the node, or undefined. */
+export const blockingTaint = (node: PickableNode, tolerations: readonly Toleration[]): string | undefined => {
+  const taint = node.spec?.taints?.find(
+    (x) =>
+      (x.effect === 'NoSchedule' || x.effect === 'NoExecute') && !tolerations.some((t) => tolerates(t, x)),
+  );
+  return taint && `${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect}`;
+};
+
 const segment = (address: string | null): string | null =>
   address && /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address.split('.').slice(0, 3).join('.') : address;
 
@@ -37,6 +60,7 @@ export const pickNodes = (
   nodes: readonly PickableNode[],
   from?: string,
   to?: string,
+  tolerations: readonly Toleration[] = [],
 ): { client: PickableNode; server: PickableNode; reason: string } => {
   const byName = new Map(nodes.map((n) => [n.metadata?.name ?? '', n]));
   const named = (flag: string, name: string): PickableNode => {
@@ -54,6 +78,8 @@ export const pickNodes = (
     .filter((n) => ready(n) && !n.spec?.unschedulable && n !== client && n !== server)
     .sort(
       (a, b) =>
+        Number(blockingTaint(a, tolerations) !== undefined) -
+          Number(blockingTaint(b, tolerations) !== undefined) ||
         Number(controlPlane(a)) - Number(controlPlane(b)) ||
         (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '', 'en', { numeric: true }),
     );
@@ -71,7 +97,10 @@ export const pickNodes = (
     const key = segment(nodeAddress(n));
     groups.set(key, [...(groups.get(key) ?? []), n]);
   }
-  const pair = [...groups.values()].find((g) => g.length >= 2);
+  const open = (g: PickableNode[]) => g.filter((n) => blockingTaint(n, tolerations) === undefined);
+  const pair =
+    [...groups.values()].map(open).find((g) => g.length >= 2) ??
+    [...groups.values()].find((g) => g.length >= 2);
   if (!pair) {
     throw new UsageError(
       candidates.length < 2
@@ -80,5 +109,15 @@ export const pickNodes = (
       'pick them with --from NODE --to NODE',
     );
   }
-  return { client: pair[0]!, server: pair[1]!, reason: 'two Ready nodes on the same segment' };
+  const tainted = pair.slice(0, 2).flatMap((n) => {
+    const taint = blockingTaint(n, tolerations);
+    return taint
+      ? [`${n.metadata?.name} has taint ${taint}: pass --toleration or pick with --from/--to`]
+      : [];
+  });
+  return {
+    client: pair[0]!,
+    server: pair[1]!,
+    reason: ['two Ready nodes on the same segment', ...tainted].join('; '),
+  };
 };

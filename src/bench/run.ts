@@ -63,7 +63,7 @@ export const runBench = async (
 
   const kube = await connectKube(globals, io.env);
   const nodes = (await kube.list('v1', 'Node')) as unknown as PickableNode[];
-  const pick = pickNodes(nodes, options.from, options.to);
+  const pick = pickNodes(nodes, options.from, options.to, options.tolerations);
   const clientName = pick.client.metadata!.name!;
   const serverName = pick.server.metadata!.name!;
   progress(`nodes: ${clientName} → ${serverName} (${pick.reason})`);

@@ -27,7 +27,10 @@ export const migrateCommand = (io: Io): Command =>
       .option('--dry-run', 'print the plan and the exact API requests; change nothing')
       .option('--force', 'proceed past failed preflight checks (recorded in the migration state)')
       .option('--cleanup', 'after convergence delete the leftover flannel.1 on every node without asking')
-      .option('--watch-connectivity', "ping every peer's cni0 address from every node during the rollout")
+      .option(
+        '--watch-connectivity',
+        'during the rollout, ping a pod on every peer (its pod IP from the API) from every node; nodes without pods are not watched',
+      )
       .option('--resume', 'continue an unfinished migration recorded on the ConfigMap')
       .option('--rollback', 'restore the ConfigMap from the backup annotation (or --backup-file) and restart')
       .option('--backup-file <file>', 'with --rollback: restore from this local backup file')
@@ -36,6 +39,10 @@ export const migrateCommand = (io: Io): Command =>
     .addHelpText(
       'after',
       `
+Verification: every node's backend-type annotation and routes, then pings from every node to pods on
+its peers (Running, non-hostNetwork pods, by pod IP). A node without pods has no cni0 and nothing to
+reach: it is verified at node level and reported as such (verification: node-level), never failed.
+
 Exit codes: 0 migrated (or nothing to do), 1 refused by preflight or rolled back, 2 bad input
 (nothing changed), 3 migrated but a node could not be verified (unreachable).
 

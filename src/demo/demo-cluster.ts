@@ -94,16 +94,24 @@ const startLabDemo = async (options: { nodes: number; backend: DemoBackend }): P
   const { labCliArgs } = await import('../lab/cli-args.ts');
   const { startSimulatedFlannel } = await import('../sim/flannel-agent/seed.ts');
   const { injectDeletedRoute, injectStrictRpFilterAsymmetric } = await import('../lab/faults.ts');
+  const { startPodRunner } = await import('../sim/pod-runner/index.ts');
+  const { startWorkloadPods } = await import('../sim/workload-pods.ts');
   const lab = await createLab({ nodes: options.nodes, podsPerNode: 1 });
-  let flannel;
+  let flannel: SimulatedFlannel | undefined;
+  let runner: { close(): Promise<void> } | undefined;
   try {
     flannel = await startSimulatedFlannel({ lab, backend: options.backend, routeCheckIntervalMs: 10_000 });
-    // Once flannel wrote subnet.env, kubelet starts a pod on every node through the real CNI plugins.
-    await lab.startPods();
+    // Once flannel wrote subnet.env, a pod per node is created through the API and run through the real
+    // CNI plugins, so it is in the API with its pod IP (what migrate pings) and cni0 appears with it.
+    runner = startPodRunner({ api: flannel.api, lab });
+    await startWorkloadPods(flannel.api, new Map(lab.nodes.map((n) => [n.name, 1])));
   } catch (error) {
+    await runner?.close();
+    await flannel?.close();
     await lab.destroy();
     throw error;
   }
+  const podRunner = runner;
   const ssh = lab.ssh!;
   const inventory = join(lab.dir, 'inventory.yaml');
   writeFileSync(
@@ -139,6 +147,7 @@ const startLabDemo = async (options: { nodes: number; backend: DemoBackend }): P
         dir,
       ),
     close: async () => {
+      await podRunner.close();
       await flannel.close();
       await lab.destroy();
     },

@@ -1,6 +1,8 @@
 // Which paths `mtu-probe` measures: for each sender and chosen peer, the peer's node address (flannel's
 // public IP) and its pod network (the cni0 gateway, podCIDR .1), each with the size that must pass:
 // the sender's uplink MTU for the node path, the sender's FLANNEL_MTU (what its pods send) for the pod path.
+// A peer no pod ever ran on has no cni0 (containernetworking/plugins plugins/main/bridge/bridge.go
+// creates it on the first ADD): its pod path is skipped with that reason, never counted as a failure.
 import type { ClusterFacts } from '../facts/cluster-facts.ts';
 import { isIpLiteral } from '../facts/probe-input.ts';
 import { expectedMtuFor } from '../checks/subnet-env.ts';
@@ -85,7 +87,7 @@ export const planPaths = (facts: ClusterFacts, setting: PairsSetting): PathPlan 
       if (!gateway || !isIpLiteral(gateway)) notes.push(`${sender.name} → ${peer.name}: no podCIDR`);
       else if (!present)
         notes.push(
-          `${sender.name} → ${peer.name}: ${gateway} is not on ${peer.name} (no cni0 until a pod runs)`,
+          `${sender.name} → ${peer.name}: no pods on ${peer.name} (${gateway} absent: the bridge CNI plugin creates cni0 with the first pod), so its pod path is not measured; the node path is`,
         );
       else
         targets.push({

@@ -20,7 +20,8 @@ import { runTasks } from '../render/progress.ts';
 import { BACKUP_ANNOTATION } from './annotations.ts';
 import { takeBackup, writeBackupFile, type ConfigMapBackup } from './backup.ts';
 import { deleteVxlanDevices, staleMtuNodes, staleOwners, type NodeCleanup } from './cleanup.ts';
-import { ConnectivityWatch, type WatchSummary } from './connectivity.ts';
+import { ConnectivityWatch, podPingTargets, type WatchSummary } from './connectivity.ts';
+import { listPodTargets, type PodTarget } from '../kube/pod-targets.ts';
 import { describeJoined, NodeJoinWatch, type JoinedNode } from './join-watch.ts';
 import { desiredNetConfText, type MigrationPlan } from './plan.ts';
 import { warningsOf, type PreflightResult } from './preflight.ts';
@@ -32,7 +33,7 @@ import { backupStep, changeStep, newState, phaseStep, restoreStep, stateAt } fro
 import { reached, type MigrationState } from './state.ts';
 import { backendLabel, targetLabel, type MigrationTarget, type TargetBackend } from './target.ts';
 import { updateConfigMap } from './update-config.ts';
-import { pingTargets, verifyConvergence, type ConvergenceResult, type VerifyContext } from './verify.ts';
+import { verifyConvergence, type ConvergenceResult, type VerifyContext } from './verify.ts';
 
 export interface MigrationContext {
   readonly kube: KubeClient;
@@ -81,9 +82,22 @@ const restart = async (ctx: MigrationContext): Promise<number> => {
   return Date.now();
 };
 
-const startWatch = (ctx: MigrationContext): ConnectivityWatch | undefined => {
+/** Watches one pod IP per peer that has pods (read once, when the watch starts). */
+const startWatch = async (ctx: MigrationContext): Promise<ConnectivityWatch | undefined> => {
   if (!ctx.request.watch) return undefined;
-  const watch = new ConnectivityWatch(ctx.exec, pingTargets(ctx.nodes));
+  const errors: Record<string, string> = {};
+  const pods = await listPodTargets(ctx.kube, ctx.nodes).catch((error: Error) => {
+    errors.api = `could not list pods to watch: ${error.message}`;
+    return new Map<string, PodTarget[]>();
+  });
+  const withoutPods = ctx.nodes.filter((n) => !pods.has(n.name)).map((n) => n.name);
+  const watch = new ConnectivityWatch(
+    ctx.exec,
+    podPingTargets(ctx.nodes, pods, 1),
+    undefined,
+    withoutPods,
+    errors,
+  );
   watch.start();
   return watch;
 };
@@ -96,6 +110,7 @@ const connectivityOf = (summary: WatchSummary | undefined): MigrationResult['con
     lost: summary.lost,
     pairs: summary.pairs.map((p) => ({ ...p })),
     errors: summary.errors,
+    withoutPods: summary.withoutPods,
   };
 
 const nodeResults = (
@@ -107,6 +122,17 @@ const nodeResults = (
     const p = progress.get(n.name);
     const api = (converge?.facts ?? ctx.facts).api?.nodes.find((a) => a.name === n.name);
     const unreachable = converge?.unreachable.includes(n.name);
+    const reach = converge?.reachability.get(n.name);
+    // Without a convergence check, a node's own verification (annotation, routes) is node level.
+    const verdict = p?.verdict?.status === 'verified' ? 'node-level' : p?.verdict?.status;
+    const verification = unreachable
+      ? 'unreachable'
+      : p?.verdict?.status === 'failed'
+        ? 'failed'
+        : (reach?.level ?? verdict ?? 'pending');
+    const message = unreachable
+      ? 'could not be re-probed over SSH'
+      : [p?.verdict?.message, reach?.message].filter(Boolean).join('; ');
     return {
       node: n.name,
       ...(p?.pod ? { pod: p.pod } : {}),
@@ -114,16 +140,33 @@ const nodeResults = (
         ? { convertedAfterSeconds: Math.round(p.readyAfterMs / 100) / 10 }
         : {}),
       backendType: api?.flannel.backendType ?? null,
-      verification: unreachable
-        ? 'unreachable'
-        : (p?.verdict?.status ?? (converge?.passed ? 'verified' : 'pending')),
-      ...(p?.verdict
-        ? { message: p.verdict.message }
-        : unreachable
-          ? { message: 'could not be re-probed over SSH' }
-          : {}),
+      verification,
+      ...(message ? { message } : {}),
     };
   });
+
+const nodesAt = (converge: ConvergenceResult, level: string): string[] =>
+  [...converge.reachability].filter(([, r]) => r.level === level).map(([node]) => node);
+
+/** "pod IPs answered on 2 node(s); node-3 without pods verified at node level". */
+const levelSummary = (converge: ConvergenceResult): string => {
+  const pods = nodesAt(converge, 'verified');
+  const nodeLevel = nodesAt(converge, 'node-level');
+  return [
+    pods.length > 0 ? `pods reached by pod IP on ${pods.length} node(s)` : 'no pods to ping',
+    ...(nodeLevel.length > 0
+      ? [`${nodeLevel.join(', ')} verified at node level (annotation, routes; no pods reached there)`]
+      : []),
+  ].join('; ');
+};
+
+const verificationOf = (converge: ConvergenceResult): MigrationResult['verification'] => ({
+  passed: converge.passed,
+  failures: converge.failures,
+  unreachable: converge.unreachable,
+  podLevel: nodesAt(converge, 'verified'),
+  nodeLevel: nodesAt(converge, 'node-level'),
+});
 
 /** Joined nodes as the result reports them, judged by the convergence check that included them. */
 const joinedResults = (
@@ -244,7 +287,7 @@ export const executeMigration = async (
   const to = targetLabel(target);
   const desiredText = desiredNetConfText(original, target);
   const progress = new Map<string, NodeProgress>();
-  const watch = startWatch(ctx);
+  const watch = await startWatch(ctx);
   let restartedAt = Date.now();
   // A node that joins during the window starts on the new backend; it is noticed and reported.
   const joinWatch = new NodeJoinWatch(
@@ -287,12 +330,12 @@ export const executeMigration = async (
           restartedAt: () => restartedAt,
         }),
         {
-          title: `Verify every node runs ${target.type}, routes and cni0 pings between all pairs`,
+          title: `Verify every node runs ${target.type}: annotation, routes, and pings to pod IPs where pods run`,
           task: async (_c, task) => {
             converge = await verifyConvergence(verifyContext(ctx, target.type), CONVERGE_MS);
             if (!converge.passed)
               throw new Error(`verification failed: ${converge.failures.slice(0, 3).join('; ')}`);
-            task.title = `Converged: ${ctx.nodes.length - converge.unreachable.length} node(s) on ${target.type}, routes and pings verified${converge.unreachable.length ? `; NOT verified: ${converge.unreachable.join(', ')}` : ''}`;
+            task.title = `Converged: ${ctx.nodes.length - converge.unreachable.length} node(s) on ${target.type}, ${levelSummary(converge)}${converge.unreachable.length ? `; NOT verified: ${converge.unreachable.join(', ')}` : ''}`;
           },
         },
       ],
@@ -361,7 +404,7 @@ export const executeMigration = async (
     changed: true,
     message: incomplete
       ? `Migrated ${from} -> ${to}, but not everything could be verified or cleaned: ${[...converge!.unreachable.map((n) => `${n} unreachable over SSH`), ...removed.filter((r) => r.error).map((r) => `cleanup failed on ${r.node}`)].join(', ')}.`
-      : `Migrated ${from} -> ${to}: ${ctx.nodes.length} node(s) converted one at a time and verified (routes via peer IPs${target.type === 'host-gw' ? ', none via flannel.1' : ''}, cni0 pings between all pairs).`,
+      : `Migrated ${from} -> ${to}: ${ctx.nodes.length} node(s) converted one at a time and verified (routes via peer IPs${target.type === 'host-gw' ? ', none via flannel.1' : ''}; ${levelSummary(converge!)}).`,
     ...('preflight' in how
       ? {
           preflight: {
@@ -375,11 +418,7 @@ export const executeMigration = async (
     backup: { ...(backupFile ? { file: backupFile } : {}), annotation: BACKUP_ANNOTATION },
     nodes: nodeResults(ctx, progress, converge),
     ...(joined.length > 0 ? { joined: joinedResults(joined, target.type, converge) } : {}),
-    verification: {
-      passed: converge!.passed,
-      failures: converge!.failures,
-      unreachable: converge!.unreachable,
-    },
+    verification: verificationOf(converge!),
     ...(summary ? { connectivity: connectivityOf(summary) } : {}),
     cleanup: {
       done: cleanupDone,
@@ -423,7 +462,7 @@ export const executeRollback = async (
   const toLabel = backendLabel(original.Backend);
   const automatic = during !== undefined;
   if (automatic) io.stderr.write(`Rolling back: ${reason}\n`);
-  const watch = during?.watch ?? startWatch(ctx);
+  const watch = during?.watch ?? (await startWatch(ctx));
   const progress = new Map<string, NodeProgress>();
   let restored = false;
   let converge: ConvergenceResult | undefined;
@@ -505,11 +544,7 @@ export const executeRollback = async (
     ...(during?.joined?.length ? { joined: joinedResults(during.joined, originalType, converge) } : {}),
     ...(converge
       ? {
-          verification: {
-            passed: converge.passed,
-            failures: converge.failures,
-            unreachable: converge.unreachable,
-          },
+          verification: verificationOf(converge),
         }
       : {}),
     ...(summary ? { connectivity: connectivityOf(summary) } : {}),

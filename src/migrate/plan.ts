@@ -98,7 +98,7 @@ export const buildPlan = (input: PlanInput): MigrationPlan => {
     `Change net-conf.json Backend ${from} -> ${to} (PUT with resourceVersion; on 409 re-read, re-check, retry)`,
     `Restart daemonset ${input.namespace}/${input.daemonSet} like \`kubectl rollout restart\`; flanneld reads net-conf.json only at start`,
     `Wait for each node's new flannel pod, then verify that node: backend-type annotation ${input.target.type} and its routes`,
-    `Verify convergence: every node on ${input.target.type}, ${toHostGw ? 'every route via the peer public IP on the uplink and none via flannel.1' : 'every route via flannel.1 with its neighbour and fdb entries'}, and a ping from every node to every peer's cni0 address`,
+    `Verify convergence: every node on ${input.target.type}, ${toHostGw ? 'every route via the peer public IP on the uplink and none via flannel.1' : 'every route via flannel.1 with its neighbour and fdb entries'}, and a ping from every node to pods on its peers (their pod IPs); nodes without pods are verified at node level`,
     ...(input.watch
       ? ['Watch connectivity during the whole rollout: one ping per node pair per second']
       : []),

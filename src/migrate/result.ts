@@ -16,7 +16,10 @@ export interface NodeResult {
   /** Seconds from the restart until the node's new pod was Ready. */
   readonly convertedAfterSeconds?: number;
   readonly backendType: string | null;
-  /** verified | failed | unreachable | pending */
+  /**
+   * verified (annotation, routes, and its pods reached by pod IP from peers) | node-level (annotation and
+   * routes; no pods on it to reach, or none reached) | failed | unreachable | pending
+   */
   readonly verification: string;
   readonly message?: string;
 }
@@ -35,6 +38,8 @@ export interface PairLoss {
   readonly from: string;
   readonly to: string;
   readonly target: string;
+  /** namespace/name of the pod whose IP is the target. */
+  readonly pod?: string;
   readonly sent: number;
   readonly lost: number;
   readonly unmeasured: number;
@@ -70,6 +75,10 @@ export interface MigrationResult {
     readonly passed: boolean;
     readonly failures: readonly string[];
     readonly unreachable: readonly string[];
+    /** Nodes whose pods answered pings to their pod IPs. */
+    readonly podLevel?: readonly string[];
+    /** Nodes verified by annotation and routes only: no pods on them (so no cni0), or none reached. */
+    readonly nodeLevel?: readonly string[];
   };
   readonly connectivity?: {
     readonly intervalMs: number;
@@ -78,6 +87,8 @@ export interface MigrationResult {
     readonly lost: number;
     readonly pairs: readonly PairLoss[];
     readonly errors: Readonly<Record<string, string>>;
+    /** Nodes without pods: no pair toward them is watched. */
+    readonly withoutPods?: readonly string[];
   };
   readonly cleanup?: {
     readonly done: boolean;
@@ -134,17 +145,23 @@ export const renderResultText = (r: MigrationResult): string => {
   if (r.verification && !r.verification.passed) {
     lines.push('Verification failed:', ...r.verification.failures.map((f) => `  ✗ ${f}`), '');
   }
+  if (r.verification?.podLevel || r.verification?.nodeLevel)
+    lines.push(
+      `Verified at pod level (pod IPs pinged): ${r.verification.podLevel?.join(', ') || 'none'}; at node level (annotation, routes): ${r.verification.nodeLevel?.join(', ') || 'none'}`,
+      '',
+    );
   if (r.verification?.unreachable.length)
     lines.push(`Not verified (node unreachable over SSH): ${r.verification.unreachable.join(', ')}`, '');
   if (r.connectivity) {
     const c = r.connectivity;
     lines.push(
-      `Connectivity while rolling (cni0 ping, every ${c.intervalMs / 1000}s, ${c.rounds} rounds): ${c.lost}/${c.sent} lost`,
+      `Connectivity while rolling (pod IP ping, every ${c.intervalMs / 1000}s, ${c.rounds} rounds): ${c.lost}/${c.sent} lost`,
     );
     for (const p of c.pairs)
       lines.push(
-        `  ${p.from} -> ${p.to} (${p.target}): ${p.lost}/${p.sent} lost${p.unmeasured ? `, ${p.unmeasured} round(s) not measured` : ''}`,
+        `  ${p.from} -> ${p.to} (${p.pod ? `${p.pod} ` : ''}${p.target}): ${p.lost}/${p.sent} lost${p.unmeasured ? `, ${p.unmeasured} round(s) not measured` : ''}`,
       );
+    if (c.withoutPods?.length) lines.push(`  not watched (no pods to ping): ${c.withoutPods.join(', ')}`);
     for (const [node, error] of Object.entries(c.errors)) lines.push(`  ! ${node}: ${error}`);
     lines.push('');
   }

@@ -1,6 +1,8 @@
 // Proof that a node (and then the cluster) runs the target backend: the node's backend-type annotation
 // and its routes, re-probed over the open node connection and judged by the same routes check doctor
 // uses. While the rollout is under way only routes toward already converted peers are held to the target.
+// Once converged, every node pings pods on its peers by their API pod IPs (connectivity.ts); nodes
+// without pods are verified at node level and say so (reachability.ts).
 import { selectChecks } from '../checks/registry.ts';
 import type { Finding } from '../checks/types.ts';
 import { readApiObjects } from '../diagnose/read-api.ts';
@@ -11,7 +13,9 @@ import type { KubeClient } from '../kube/client.ts';
 import type { NodeExec } from '../nodes/exec.ts';
 import type { SelectedNode } from '../nodes/select.ts';
 import { buildReport } from '../report/report.ts';
-import { pingRound, podGateway, type PingPeer } from './connectivity.ts';
+import { listPodTargets, type PodTarget } from '../kube/pod-targets.ts';
+import { pingRound, podPingTargets } from './connectivity.ts';
+import { judgeReachability, type NodeReachability } from './reachability.ts';
 import type { TargetBackend } from './target.ts';
 
 export interface VerifyContext {
@@ -103,17 +107,15 @@ export interface ConvergenceResult {
   readonly failures: readonly string[];
   /** Nodes that could not be re-probed: not verified, not failed. */
   readonly unreachable: readonly string[];
-  /** Pairs whose cni0 ping got no reply. */
+  /** Pairs whose pod-IP pings got no reply. */
   readonly unreachablePairs: readonly string[];
+  /** Per node: verified at pod level, at node level (no pods to reach), or failed. */
+  readonly reachability: ReadonlyMap<string, NodeReachability>;
   readonly facts: ClusterFacts;
 }
 
-export const pingTargets = (nodes: readonly SelectedNode[]) => {
-  const peers: PingPeer[] = nodes
-    .map((n) => ({ name: n.name, address: podGateway(n.podCIDRs[0]) }))
-    .filter((p): p is PingPeer => p.address !== null);
-  return nodes.map((node) => ({ node, peers: peers.filter((p) => p.name !== node.name) }));
-};
+/** How many echo requests each pod IP gets per verification round. */
+const VERIFY_PINGS = 3;
 
 const convergeOnce = async (ctx: VerifyContext): Promise<ConvergenceResult> => {
   const results = await probe(ctx, ctx.nodes);
@@ -127,17 +129,50 @@ const convergeOnce = async (ctx: VerifyContext): Promise<ConvergenceResult> => {
       );
   }
   const report = buildReport(facts, selectChecks({ checks: ['routes', 'flannel-health'] }));
-  failures.push(...failing(report.findings).map(describeFinding));
+  const findings = failing(report.findings);
+  failures.push(...findings.map(describeFinding));
+  // Pods are read fresh every round: pods come and go while the rollout runs.
+  // Without the pods (e.g. no cluster-wide pods list), every node can only be verified at node level.
+  let podsError: string | undefined;
+  const pods = await listPodTargets(ctx.kube, ctx.nodes).catch((error: Error) => {
+    podsError = error.message;
+    return new Map<string, PodTarget[]>();
+  });
   const reachable = ctx.nodes.filter((n) => !unreachable.includes(n.name));
-  const rounds = await pingRound(ctx.exec, pingTargets(reachable), 3);
-  const unreachablePairs: string[] = [];
-  for (const r of rounds) {
-    for (const [peer, replies] of r.replies ?? new Map<string, number>())
-      if (replies < 1) unreachablePairs.push(`${r.node} -> ${peer}`);
-  }
-  if (unreachablePairs.length > 0)
-    failures.push(`no reply from the peer's cni0 address: ${unreachablePairs.join(', ')}`);
-  return { passed: failures.length === 0, failures, unreachable, unreachablePairs, facts };
+  const targets = podPingTargets(reachable, pods);
+  const rounds = await pingRound(ctx.exec, targets, VERIFY_PINGS);
+  const verdict = judgeReachability(
+    ctx.nodes.map((n) => n.name),
+    pods,
+    targets,
+    rounds,
+  );
+  failures.push(...verdict.failures);
+  // A node whose own annotation or routes fail is failed, whatever its pings said.
+  const reachability = new Map(verdict.nodes);
+  if (podsError)
+    for (const [node, r] of reachability)
+      reachability.set(node, {
+        ...r,
+        message: `pods could not be listed (${podsError}): verified at node level (annotation, routes)`,
+      });
+  for (const n of facts.api?.nodes ?? [])
+    if (n.flannel.backendType !== ctx.target && reachability.has(n.name))
+      reachability.set(n.name, {
+        level: 'failed',
+        message: `annotation ${ANNOTATIONS.backendType} is ${n.flannel.backendType ?? 'missing'}`,
+      });
+  for (const f of findings)
+    if (f.node && reachability.has(f.node))
+      reachability.set(f.node, { level: 'failed', message: describeFinding(f) });
+  return {
+    passed: failures.length === 0,
+    failures,
+    unreachable,
+    unreachablePairs: verdict.failures,
+    reachability,
+    facts,
+  };
 };
 
 /** Every node on the target with correct routes and every pair answering, retried until `withinMs`. */

@@ -170,7 +170,7 @@ const migrate = (): Need[] => [
   {
     scope: 'cluster',
     rule: core(['pods'], ['list']),
-    why: '--cleanup: pods in every namespace started before their node switched (stale veth MTU)',
+    why: 'pods in every namespace: their pod IPs are what verification and --watch-connectivity ping; --cleanup: those started before their node switched (stale veth MTU)',
   },
   {
     scope: 'cluster',

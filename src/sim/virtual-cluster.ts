@@ -8,6 +8,7 @@ import { startSimulatedFlannel, type SimulatedFlannel } from './flannel-agent/se
 import { defaultNodeOptions, startVirtualFleet, type VirtualFleet } from './virtual-node/fleet.ts';
 import type { VirtualNodeOptions } from './virtual-node/create-node.ts';
 import type { VirtualNode } from './virtual-node/model.ts';
+import { startWorkloadPods } from './workload-pods.ts';
 
 export interface VirtualClusterOptions {
   /** node-1 … node-N with default addresses, or each node's options. */
@@ -51,6 +52,15 @@ export const startVirtualCluster = async (options: VirtualClusterOptions): Promi
       timeoutMs: 120_000,
     });
   } catch (error) {
+    await fleet.close();
+    throw error;
+  }
+  try {
+    // Each node's pods (its veths on cni0) exist in the API too, Running with an address of the node's
+    // podCIDR, so commands find them by pod IP as on a real cluster; a node with `pods: 0` has none.
+    await startWorkloadPods(flannel.api, new Map(specs.map((s) => [s.name, s.pods ?? 1])));
+  } catch (error) {
+    await flannel.close();
     await fleet.close();
     throw error;
   }

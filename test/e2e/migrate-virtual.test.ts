@@ -10,6 +10,7 @@ import { ANNOTATIONS, CONFIGMAP_NAME, FLANNEL_NAMESPACE, NET_CONF_KEY } from '..
 import { BACKUP_ANNOTATION, STATE_ANNOTATION } from '../../src/migrate/annotations.ts';
 import type { MigrationResult } from '../../src/migrate/result.ts';
 import type { KubeObject } from '../../src/sim/cluster-seed.ts';
+import { defaultNodeOptions } from '../../src/sim/virtual-node/fleet.ts';
 
 const env = () => ({ FLANNELCTL_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'flannelctl-backups-')) });
 
@@ -93,6 +94,42 @@ test('vxlan -> host-gw with --watch-connectivity --cleanup, a no-op rerun, and b
     assert.ok(cluster.node(n).link('flannel.1'), `flanneld recreated flannel.1 on ${n}`);
   }
   assert.equal(data(cluster)[NET_CONF_KEY], original[NET_CONF_KEY], 'back to the very same net-conf.json');
+});
+
+test('a node without pods (no cni0) is verified at node level: migrate and back exit 0', async (t) => {
+  const nodes = defaultNodeOptions(3).map((n) => (n.name === 'node-3' ? { ...n, pods: 0 } : n));
+  const cluster = await startVirtualCluster({ nodes, backend: 'vxlan', readyDelayMs: 50 });
+  t.after(() => cluster.close());
+  assert.equal(cluster.node('node-3').link('cni0'), undefined, 'no pod ever ran on node-3');
+  const e = env();
+  const r = await migrate(cluster, e, '--to', 'host-gw', '--watch-connectivity');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /node-3 verified at node level/);
+  assert.match(
+    r.stdout,
+    /Verified at pod level \(pod IPs pinged\): node-1, node-2; at node level \(annotation, routes\): node-3/,
+  );
+  assert.match(r.stdout, /not watched \(no pods to ping\): node-3/);
+  assert.match(r.stdout, /node-3 .* node-level: .*no pods/);
+  const back = await migrate(cluster, e, '--to', 'vxlan', '-o', 'json');
+  assert.equal(back.code, 0, back.stderr + back.stdout);
+  const result = json(back.stdout);
+  assert.deepEqual(result.verification?.nodeLevel, ['node-3']);
+  assert.deepEqual(result.verification?.podLevel, ['node-1', 'node-2']);
+});
+
+test('pods that cannot be listed (403): nodes verified at node level and told why, no rollback', async (t) => {
+  const cluster = await startVirtualCluster({ nodes: 2, backend: 'vxlan', readyDelayMs: 50 });
+  t.after(() => cluster.close());
+  cluster.flannel.api.faults.failNext({ method: 'GET', path: /^\/api\/v1\/pods$/, status: 403, count: 1000 });
+  const r = await migrate(cluster, env(), '--to', 'host-gw', '-o', 'json');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const result = json(r.stdout);
+  assert.deepEqual(result.verification?.nodeLevel, ['node-1', 'node-2']);
+  assert.ok(
+    result.nodes.every((n) => /pods could not be listed/.test(n.message ?? '')),
+    r.stdout,
+  );
 });
 
 test('API 5xx and a 409 conflict during the change are retried; the migration succeeds', async (t) => {

@@ -32,6 +32,19 @@ test('mtu-probe passes a healthy host-gw cluster, every path at 1500', async (t)
   assert.match(text.stdout, /node-2\s+node-4\s+1500\/1500\s+1500\/1500/);
 });
 
+test('a node without pods (no cni0): its node paths are measured, its pod path skipped with the reason', async (t) => {
+  const nodes = defaultNodeOptions(3).map((n) => (n.name === 'node-3' ? { ...n, pods: 0 } : n));
+  const cluster = await startVirtualCluster({ nodes, backend: 'host-gw' });
+  t.after(() => cluster.close());
+  const r = await runCli(['mtu-probe', ...cluster.cliArgs(), '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const report = JSON.parse(r.stdout) as Report;
+  assert.deepEqual(notPassing(report), []);
+  const paths = report.findings.filter((f) => f.code === 'mtu/path-ok');
+  assert.equal(paths.length, 3 * 2 + 2 * 2, 'node paths of every pair, pod paths only toward pods');
+  assert.match(r.stderr, /node-1 → node-3: no pods on node-3 .* pod path is not measured; the node path is/);
+});
+
 test('a node with MTU 1400 on eth0: its inbound pairs are named with the sizes that crossed', async (t) => {
   const nodes = defaultNodeOptions(4).map((n) => (n.name === 'node-3' ? { ...n, mtu: 1400 } : n));
   const cluster = await startVirtualCluster({ nodes, backend: 'host-gw' });

@@ -16,7 +16,7 @@ test(
     assert.match(before, /Migrated vxlan -> host-gw: 4 node\(s\) converted/);
     const lost = /Connectivity while rolling .*: (\d+)\/(\d+) lost/.exec(before);
     assert.ok(lost, 'the migration reports the pings it sent');
-    console.log(`demo --lab: cni0 pings lost during the migration: ${lost[1]}/${lost[2]}`);
+    console.log(`demo --lab: pod-IP pings lost during the migration: ${lost[1]}/${lost[2]}`);
     assert.doesNotMatch(after, /FAIL/);
   },
 );

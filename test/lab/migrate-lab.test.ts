@@ -14,10 +14,13 @@ import type { Lab } from '../../src/lab/types.ts';
 import { ANNOTATIONS, CONFIGMAP_NAME, NET_CONF_KEY } from '../../src/flannel/names.ts';
 import { startSimulatedFlannel, type SimulatedFlannel } from '../../src/sim/flannel-agent/seed.ts';
 import type { MigrationResult } from '../../src/migrate/result.ts';
+import { startPodRunner, type PodRunner } from '../../src/sim/pod-runner/index.ts';
+import { startWorkloadPods } from '../../src/sim/workload-pods.ts';
 
 const skip = labRequirement();
 let lab: Lab;
 let sim: SimulatedFlannel;
+let runner: PodRunner;
 let args: string[];
 const env = { FLANNELCTL_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'flannelctl-lab-backups-')) };
 
@@ -26,6 +29,9 @@ before(async () => {
   lab = await createLab({ nodes: 4 });
   sim = await startSimulatedFlannel({ lab, backend: 'vxlan', readyDelayMs: 600, routeCheckIntervalMs: 300 });
   await lab.startPods();
+  // A pod per node through the API as well: migrate verifies and watches by the pod IPs the API lists.
+  runner = startPodRunner({ api: sim.api, lab });
+  await startWorkloadPods(sim.api, new Map(lab.nodes.map((n) => [n.name, 1])));
   const inventory = join(lab.dir, 'migrate-inventory.yaml');
   writeFileSync(
     inventory,
@@ -47,6 +53,7 @@ before(async () => {
   ];
 });
 after(async () => {
+  await runner?.close();
   await sim?.close();
   await lab?.destroy();
 });
@@ -90,7 +97,7 @@ const migrateWithProber = async (label: string, ...flags: string[]) => {
   const lossy = result?.connectivity?.pairs.filter((p) => p.lost > 0) ?? [];
   if (result?.connectivity)
     console.log(
-      `  --watch-connectivity (cni0 pings from the nodes): ${result.connectivity.lost}/${result.connectivity.sent} lost${lossy.length ? `: ${lossy.map((p) => `${p.from}->${p.to} ${p.lost}/${p.sent}`).join(', ')}` : ''}`,
+      `  --watch-connectivity (pod-IP pings from the nodes): ${result.connectivity.lost}/${result.connectivity.sent} lost${lossy.length ? `: ${lossy.map((p) => `${p.from}->${p.to} ${p.lost}/${p.sent}`).join(', ')}` : ''}`,
     );
   return { r, loss, result };
 };
@@ -105,6 +112,8 @@ test('vxlan -> host-gw and back on real kernels: converged, loss measured and br
   );
   assert.equal(there.r.code, 0, there.r.stderr + there.r.stdout);
   assert.equal(there.result?.outcome, 'migrated');
+  assert.deepEqual(there.result?.verification?.podLevel, ['node-1', 'node-2', 'node-3', 'node-4']);
+  assert.ok((there.result?.connectivity?.sent ?? 0) > 0, 'pod IPs watched during the rollout');
   // Real kernels show a short loss while a node's routes switch (see README, migrate); it must stay brief.
   assert.ok(there.loss.sent > 0);
   assert.ok(

@@ -84,7 +84,9 @@ before(async () => {
         address: real.address,
         podCIDR: real.podCidr,
         gateway: null,
+        // cni0 without ports: the lab pod's veth is added below under its real name.
         pods: 0,
+        cni0: true,
         backend: 'vxlan',
       },
     ],

@@ -208,6 +208,21 @@ test('node picking: same segment, Ready and schedulable, workers first; --from/-
   );
 });
 
+test('node picking: nodes whose taints the bench pods do not tolerate come last, tolerated ones count', () => {
+  const tainted = (name: string, ip: string) =>
+    node(name, ip, { spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] } });
+  const nodes = [tainted('node-1', '10.0.0.11'), node('node-2', '10.0.0.12'), node('node-3', '10.0.0.13')];
+  const names = (p: ReturnType<typeof pickNodes>) => [p.client.metadata!.name, p.server.metadata!.name];
+  assert.deepEqual(names(pickNodes(nodes)), ['node-2', 'node-3']);
+  assert.deepEqual(
+    names(pickNodes(nodes, undefined, undefined, [{ key: 'dedicated', operator: 'Exists' }])),
+    ['node-1', 'node-2'],
+    'tolerated: back in name order',
+  );
+  const pick = pickNodes([tainted('node-1', '10.0.0.11'), node('node-2', '10.0.0.12')]);
+  assert.match(pick.reason, /node-1 has taint dedicated=db:NoSchedule: pass --toleration/);
+});
+
 const spreadOf = (...values: number[]) => spread(values)!;
 const path = (p: 'pod' | 'host', gbps: number[], cpu: number, rtt: number): PathResult => ({
   path: p,

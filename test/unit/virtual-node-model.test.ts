@@ -126,9 +126,22 @@ test('deleting a link removes its addresses, routes, neighbours, fdb entries and
 });
 
 test('a bridge without ports has no carrier: its route is linkdown and not used', () => {
-  const n = createVirtualNode({ name: 'n', address: '192.168.77.11', podCIDR: '10.244.1.0/24', pods: 0 });
+  // Its pods went; the bridge plugin never deletes cni0 (bridge.go cmdDel).
+  const n = createVirtualNode({
+    name: 'n',
+    address: '192.168.77.11',
+    podCIDR: '10.244.1.0/24',
+    pods: 0,
+    cni0: true,
+  });
   assert.equal(n.carrier(n.link('cni0')!), false);
   assert.equal(get(n, '10.244.1.5').dev, 'eth0');
+});
+
+test('a node no pod ever ran on has no cni0, and pod addresses route off-node', () => {
+  const n = createVirtualNode({ name: 'n', address: '192.168.77.11', podCIDR: '10.244.1.0/24', pods: 0 });
+  assert.equal(n.link('cni0'), undefined);
+  assert.equal(n.podCIDR, '10.244.1.0/24');
 });
 
 test('new links copy rp_filter from conf/default, like the kernel', () => {

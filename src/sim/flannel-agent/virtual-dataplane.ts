@@ -179,18 +179,16 @@ export class VirtualDataplane implements Dataplane {
   }
 }
 
-/** A SimulatedNode-style description of a virtual node: eth0's address and cni0's subnet. */
+/** A SimulatedNode-style description of a virtual node: eth0's address and its podCIDR (else cni0's subnet). */
 export const describeVirtualNode = (
   node: VirtualNode,
 ): { name: string; address: string; podCidr: string } => {
   const eth0 = node.addresses.find((a) => a.dev === 'eth0' && a.family === 'inet');
   const cni0 = node.addresses.find((a) => a.dev === 'cni0' && a.family === 'inet');
-  if (!eth0 || !cni0) throw new Error(`virtual node ${node.hostname} needs eth0 and cni0 IPv4 addresses`);
-  return {
-    name: node.hostname,
-    address: eth0.local,
-    podCidr: canonicalCidr(`${cni0.local}/${cni0.prefixLen}`),
-  };
+  const podCidr = node.podCIDR ?? (cni0 ? `${cni0.local}/${cni0.prefixLen}` : undefined);
+  if (!eth0 || !podCidr)
+    throw new Error(`virtual node ${node.hostname} needs an eth0 IPv4 address and a podCIDR (or cni0)`);
+  return { name: node.hostname, address: eth0.local, podCidr: canonicalCidr(podCidr) };
 };
 
 const spec = (r: NlRoute) => ({

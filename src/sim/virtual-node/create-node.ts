@@ -1,4 +1,4 @@
-// Builds a realistic node: lo, eth0 with its address, cni0 with the pod gateway, a pod veth per pod,
+// Builds a realistic node: lo, eth0 with its address, cni0 with the pod gateway (only with pods), a pod veth per pod,
 // a default route, the sysctls a distribution kernel ships, and optionally flannel's state.
 import { parseCidr, formatIp, lastAddress } from '../../flannel/cidr.ts';
 import { VirtualNode, rpFilterKey } from './model.ts';
@@ -16,8 +16,10 @@ export interface VirtualNodeOptions {
   readonly mtu?: number;
   /** Default route via this address; default the .1 of eth0's subnet; null for none. */
   readonly gateway?: string | null;
-  /** Pods attached to cni0 (one veth each). Default 1. */
+  /** Pods attached to cni0 (one veth each). Default 1; 0: no cni0, as on a node no pod ever ran on. */
   readonly pods?: number;
+  /** cni0 exists; default: when there are pods. With pods 0: pods ran and went (bridge.go never deletes it). */
+  readonly cni0?: boolean;
   /** Flannel state as flanneld leaves it: subnet.env, CNI conf and (vxlan) flannel.1. None by default. */
   readonly backend?: 'host-gw' | 'vxlan';
   /** rp_filter for all, default and every interface. Default 0. */
@@ -112,24 +114,36 @@ export const createVirtualNode = (options: VirtualNodeOptions): VirtualNode => {
 
   const node = createBareNode(options.name, options.rpFilter ?? 0);
   if (options.kernel) node.kernel = options.kernel;
+  node.podCIDR = pod.text;
   node.addLink({ name: 'eth0', kind: 'veth', mtu, peerIndex: 1000, peerNetnsId: 0, ...mac('eth0') });
   must(node.addrAdd('eth0', `${options.address}/${prefixLen}`), 'eth0 address');
-  node.addLink({ name: 'cni0', kind: 'bridge', mtu: flannelMtu, mac: bridgeMac(podGateway), ...mac('cni0') });
-  const podBroadcast = formatIp(lastAddress(pod), 'ipv4');
-  must(
-    node.addrAdd('cni0', `${podGateway}/${pod.prefix}`, 'global', { broadcast: podBroadcast }),
-    'cni0 address',
-  );
-  for (let p = 1; p <= (options.pods ?? 1); p++) {
+  // cni0 exists only once a pod ran: the bridge CNI plugin creates it with the first pod and never
+  // deletes it (containernetworking/plugins plugins/main/bridge/bridge.go cmdAdd -> setupBridge).
+  const pods = options.pods ?? 1;
+  if (options.cni0 ?? pods > 0) {
     node.addLink({
-      name: `vethpod${p}`,
-      kind: 'veth',
+      name: 'cni0',
+      kind: 'bridge',
       mtu: flannelMtu,
-      master: 'cni0',
-      peerIndex: 2,
-      peerNetnsId: p,
-      ...mac(`vethpod${p}`),
+      mac: bridgeMac(podGateway),
+      ...mac('cni0'),
     });
+    const podBroadcast = formatIp(lastAddress(pod), 'ipv4');
+    must(
+      node.addrAdd('cni0', `${podGateway}/${pod.prefix}`, 'global', { broadcast: podBroadcast }),
+      'cni0 address',
+    );
+    for (let p = 1; p <= pods; p++) {
+      node.addLink({
+        name: `vethpod${p}`,
+        kind: 'veth',
+        mtu: flannelMtu,
+        master: 'cni0',
+        peerIndex: 2,
+        peerNetnsId: p,
+        ...mac(`vethpod${p}`),
+      });
+    }
   }
   if (options.backend === 'vxlan') {
     node.addLink({

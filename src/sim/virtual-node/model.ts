@@ -182,6 +182,8 @@ export const rpFilterKey = (dev: string): string => `net/ipv4/conf/${dev}/rp_fil
 
 export class VirtualNode {
   hostname: string;
+  /** The node's podCIDR as the API assigned it (cni0, when it exists, holds its .1). */
+  podCIDR: string | null = null;
   kernel = '6.1.0-virtual';
   ipVersion = 'ip utility, iproute2-6.1.0, libbpf 1.1.2';
   iptablesVersion: string | null = 'iptables v1.8.9 (nf_tables)';

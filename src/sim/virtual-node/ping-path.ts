@@ -46,6 +46,8 @@ export const deliverPing = (fleet: PingFleet, dst: string, packet: PingPacket): 
   if (!to) return false;
   if (to === from || route.type === 'local') return true;
   const isPodAddress = podOwnerOf(fleet, dst) === to;
+  // A pod address lives behind cni0; a node no pod ever ran on has none (bridge.go creates it on ADD).
+  if (isPodAddress && !to.link('cni0')) return false;
   const outLink = from.link(route.dev);
   let inLink: VLink | undefined;
   let wire = size;
