@@ -56,9 +56,9 @@ export interface CniAttachment {
   readonly ifname: string;
 }
 
-/** A lab pod's CNI identity: its namespace name doubles as the container ID. */
-export const podAttachment = (netns: string): CniAttachment => ({
-  containerId: netns,
+/** A lab pod's CNI identity: its namespace name doubles as the container ID unless one is given. */
+export const podAttachment = (netns: string, containerId = netns): CniAttachment => ({
+  containerId,
   netnsPath: `/var/run/netns/${netns}`,
   ifname: 'eth0',
 });
