@@ -168,6 +168,12 @@ export const isReadOnly = (s: Sysctls, key: string): boolean => s.readOnly?.incl
 export const tuneChanges = (s: Sysctls, settings: readonly TuneSetting[] = RECOMMENDED_TUNE_SETTINGS) =>
   differing(s, settings).filter((c) => !isReadOnly(s, c.key));
 
+/** What a node would need of `settings` but cannot set itself (read-only in its network namespace). */
+export const tuneReadOnlyChanges = (
+  s: Sysctls,
+  settings: readonly TuneSetting[] = RECOMMENDED_TUNE_SETTINGS,
+) => differing(s, settings).filter((c) => isReadOnly(s, c.key));
+
 const differing = (s: Sysctls, settings: readonly TuneSetting[]): TuneChange[] =>
   settings.flatMap((t): TuneChange[] => {
     const current = t.current(s);

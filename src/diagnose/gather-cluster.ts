@@ -116,28 +116,45 @@ const probeWithProgress = async (
 ): Promise<NodeGatherResult[]> => {
   const perNode = nodes.length <= MAX_NODE_ROWS;
   const rows = new Map<string, (event: GatherProgress) => void>();
+  // Rows still waiting when the probe stops early (a bad key file, a wrong passphrase): they must settle,
+  // or the task list never ends and Node exits 13 with the error unsaid.
+  const unsettled = new Map<string, () => void>();
+  let probeEnded = false;
+  let failure: { error: unknown } | undefined;
   let done = 0;
   let failed = 0;
   const probeTask: ListrTask<Ctx> = {
     title: `Probe ${nodes.length} node(s)`,
     task: async (ctx, task) => {
-      ctx.results = await gatherNodeFacts(nodes, exec, {
-        timeoutMs: access.commandTimeoutMs,
-        concurrency: access.concurrency,
-        ...(signal ? { signal } : {}),
-        onProgress: (event) => {
-          rows.get(event.node)?.(event);
-          if (event.type === 'started') return;
-          done++;
-          if (event.type === 'failed') failed++;
-          if (!perNode)
-            task.title = `Probe nodes: ${done}/${nodes.length} done${failed ? `, ${failed} unreachable` : ''}`;
-        },
-      });
+      try {
+        ctx.results = await gatherProbe(task);
+      } catch (error) {
+        failure = { error };
+        throw error;
+      } finally {
+        probeEnded = true;
+        for (const settle of [...unsettled.values()]) settle();
+      }
       task.title = `Probed ${nodes.length - failed} of ${nodes.length} node(s)${failed ? `; ${failed} could not be reached` : ''}`;
     },
   };
-  const rowTasks: ListrTask<Ctx>[] = perNode ? nodes.map((node) => nodeRow(node, rows)) : [];
+  const gatherProbe = (task: { title: string }) =>
+    gatherNodeFacts(nodes, exec, {
+      timeoutMs: access.commandTimeoutMs,
+      concurrency: access.concurrency,
+      ...(signal ? { signal } : {}),
+      onProgress: (event) => {
+        rows.get(event.node)?.(event);
+        if (event.type === 'started') return;
+        done++;
+        if (event.type === 'failed') failed++;
+        if (!perNode)
+          task.title = `Probe nodes: ${done}/${nodes.length} done${failed ? `, ${failed} unreachable` : ''}`;
+      },
+    });
+  const rowTasks: ListrTask<Ctx>[] = perNode
+    ? nodes.map((node) => nodeRow(node, rows, unsettled, () => probeEnded))
+    : [];
   const ctx = await runTasks<Ctx>(
     [
       {
@@ -148,24 +165,41 @@ const probeWithProgress = async (
     io,
     { ctx: {} },
   );
+  // The rows' list does not stop on errors, so the probe's own failure is rethrown here.
+  if (failure) throw failure.error;
   return ctx.results ?? [];
 };
 
 /** A row that turns green when its node's probe is parsed, or shows why the node could not be reached. */
-const nodeRow = (node: SelectedNode, rows: Map<string, (event: GatherProgress) => void>): ListrTask<Ctx> => ({
+const nodeRow = (
+  node: SelectedNode,
+  rows: Map<string, (event: GatherProgress) => void>,
+  unsettled: Map<string, () => void>,
+  probeEnded: () => boolean,
+): ListrTask<Ctx> => ({
   title: `${node.name} (${node.address})`,
   task: (_ctx, task) =>
     new Promise<void>((resolve) => {
+      const settle = () => {
+        unsettled.delete(node.name);
+        resolve();
+      };
+      const notProbed = () => {
+        task.skip(`${node.name} (${node.address}): not probed`);
+        settle();
+      };
+      if (probeEnded()) return notProbed();
+      unsettled.set(node.name, notProbed);
       rows.set(node.name, (event) => {
         if (event.type === 'started') task.output = 'probing';
         if (event.type === 'done') {
           task.title = `${node.name} (${node.address}): facts gathered`;
-          resolve();
+          settle();
         }
         if (event.type === 'failed') {
           // Not a failure of the run: the report says which nodes could not be reached (exit 3).
           task.skip(`${node.name} (${node.address}): ${event.issue.message}`);
-          resolve();
+          settle();
         }
       });
     }),

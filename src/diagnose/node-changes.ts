@@ -6,6 +6,7 @@ import { listSome } from '../checks/finding.ts';
 import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
+import { ExitCode, ResultExit } from '../errors.ts';
 import { REPORT_API_VERSION } from '../report/report.ts';
 import { confirmChanges, requireConfirmable } from './confirm.ts';
 import { writeReport } from './output.ts';
@@ -31,6 +32,8 @@ export interface NodeChangeFlow {
   readonly recheck: () => Promise<CheckRun>;
   readonly changesFor: (run: CheckRun) => SysctlChange[];
   readonly nothingToDo: string;
+  /** Nodes that need a change they cannot make themselves, one line each: the run then exits 1. */
+  readonly blocked?: (run: CheckRun) => string[];
   readonly question: (nodes: number) => string;
   /** Progress title. */
   readonly title: string;
@@ -40,10 +43,13 @@ export interface NodeChangeFlow {
   readonly appendix?: (run: CheckRun) => string;
 }
 
-const report = (flow: NodeChangeFlow, run: CheckRun): void =>
+/** The report; `notDone` (a node asked to change that did not) makes the exit at least 1. */
+const report = (flow: NodeChangeFlow, run: CheckRun, notDone = false): void => {
   writeReport(run.report, flow.globals, flow.io, {
     ...(flow.appendix ? { textAppendix: flow.appendix(run) } : {}),
   });
+  if (notDone) throw new ResultExit(ExitCode.failed);
+};
 
 const printDryRun = (flow: NodeChangeFlow, changes: readonly SysctlChange[]): void => {
   const { globals, io } = flow;
@@ -70,14 +76,17 @@ export const applyNodeChanges = async (flow: NodeChangeFlow): Promise<void> => {
   if (!flow.dryRun) requireConfirmable(io, globals, flow.flag);
   const before = await flow.gather();
   let changes: SysctlChange[];
+  let blocked: string[];
   let results;
   try {
     changes = flow.changesFor(before);
     for (const n of before.report.nodes.filter((node) => !node.reachable))
       io.stderr.write(`warning: ${n.name} could not be reached; it is left as it is\n`);
+    blocked = flow.blocked?.(before) ?? [];
+    for (const line of blocked) io.stderr.write(`${line}: not changed\n`);
     if (changes.length === 0) {
-      io.stderr.write(`${flow.nothingToDo}\n`);
-      return report(flow, before);
+      io.stderr.write(blocked.length > 0 ? `No node was changed\n` : `${flow.nothingToDo}\n`);
+      return report(flow, before, blocked.length > 0);
     }
     if (flow.dryRun) return printDryRun(flow, changes);
     io.stderr.write(`Commands per node:\n${formatSysctlDryRun(changes, (names) => listSome(names))}\n`);
@@ -103,5 +112,5 @@ export const applyNodeChanges = async (flow: NodeChangeFlow): Promise<void> => {
   }
   for (const [line, names] of done) io.stderr.write(`${listSome(names)}: ${line}\n`);
   io.stderr.write('Checking again\n');
-  report(flow, await flow.recheck());
+  report(flow, await flow.recheck(), blocked.length > 0 || results.some((r) => r.error));
 };

@@ -14,6 +14,7 @@ import {
   TUNE_SETTINGS,
   TUNE_SYSCTL_FILE,
   tuneChanges,
+  tuneReadOnlyChanges,
   tuneSetting,
   tuneSettingsReport,
   type TuneSetting,
@@ -189,7 +190,18 @@ export const runTune = async (
       }
       return tuneSysctlChanges(run.gathered.facts, run.gathered.selection.nodes, selection);
     },
-    nothingToDo: `Every reachable node already has ${what} (or cannot change them itself): nothing to apply`,
+    nothingToDo: `Every reachable node already has ${what}: nothing to apply`,
+    // Read-only where the node is a container or lab namespace: asked for and not done is no success.
+    blocked: (run) =>
+      nodeViews(run.gathered.facts).flatMap((view) => {
+        const s = view.facts?.sysctls;
+        const readOnly = s ? tuneReadOnlyChanges(s, selection.settings).map((c) => c.key) : [];
+        return readOnly.length > 0
+          ? [
+              `${view.name}: ${listSome(readOnly)} ${readOnly.length === 1 ? 'is' : 'are'} read-only in its network namespace (a container or lab node); only its host can set ${readOnly.length === 1 ? 'it' : 'them'}`,
+            ]
+          : [];
+      }),
     question: (n) =>
       `Apply ${what} on ${n} node(s) and persist them in /etc/sysctl.d/${selection.againstAdvice ? TUNE_AGAINST_ADVICE_FILE : TUNE_SYSCTL_FILE}?`,
     title: 'Apply throughput settings',

@@ -56,9 +56,9 @@ export interface CniAttachment {
   readonly ifname: string;
 }
 
-/** A lab pod's CNI identity: its namespace name doubles as the container ID. */
-export const podAttachment = (netns: string): CniAttachment => ({
-  containerId: netns,
+/** A lab pod's CNI identity: its namespace name doubles as the container ID unless one is given. */
+export const podAttachment = (netns: string, containerId = netns): CniAttachment => ({
+  containerId,
   netnsPath: `/var/run/netns/${netns}`,
   ifname: 'eth0',
 });
@@ -166,8 +166,10 @@ const flannelAdd = async (
   try {
     return await execPlugin(node, delegate.type as string, 'ADD', attachment, delegate);
   } catch (error) {
+    // invoke.DelegateAdd hands back the delegate's own error, without libcni's "plugin type=… failed"
+    // prefix (flannel-io/cni-plugin flannel.go delegateAdd: "failed to delegate add: %w").
     if (error instanceof CniError)
-      throw new CniError('flannel', 'ADD', `failed to delegate add: ${error.message}`);
+      throw new CniError('flannel', 'ADD', `failed to delegate add: ${error.detail}`);
     throw error;
   }
 };

@@ -1,12 +1,28 @@
 // A kubelet for every node at once: a pod bound to a node goes Pending -> Running and becomes Ready
 // after a delay, once every onPodStarted hook has resolved, and never on a "never ready" node. A hook
-// that runs the pod for real (the lab's pod runner) may give its IP and later report its exit.
+// that runs the pod for real (the lab's pod runner) may give its IP and later report its exit. A hook
+// whose sandbox failed (PodSandboxError, e.g. CNI ADD) leaves the pod Pending in ContainerCreating, is
+// recorded as kubelet records it (kuberuntime_manager.go SyncPod: FailedCreatePodSandBox, "Failed to
+// create pod sandbox: %v") and is tried again after the pod worker's backoff (pod_workers.go: an error
+// requeues the pod after wait.Jitter(backOffPeriod, 0.5), backOffPeriod = 10 s in kubelet.go).
 import type { KubeObject } from '../cluster-seed.ts';
 import type { Registry } from './registry.ts';
 import { resourceByName } from './resources.ts';
 import type { Store } from './store.ts';
 import { now } from './managed-fields.ts';
 import { isIP } from 'node:net';
+import { EventRecorder } from './event-recorder.ts';
+
+/**
+ * RunPodSandbox failed; the message is the runtime's gRPC error as kubelet sees it, e.g.
+ * `rpc error: code = Unknown desc = failed to setup network for sandbox "<id>": plugin type="flannel" failed (add): …`.
+ */
+export class PodSandboxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PodSandboxError';
+  }
+}
 
 /** What a hook that really runs the pod knows about it: the address of the sandbox it created. */
 export interface PodStarted {
@@ -26,6 +42,8 @@ export interface ContainerExit {
 export interface KubeletOptions {
   readonly readyDelayMs: number;
   readonly neverReady: (nodeName: string) => boolean;
+  /** The pod worker's backoff before a failed sandbox is tried again (jittered by up to half). */
+  readonly sandboxRetryMs: number;
 }
 
 const PODS = resourceByName('pods');
@@ -45,12 +63,14 @@ export class Kubelet {
   private readonly running = new Map<string, Promise<void>>();
   private stopped = false;
   private readonly unsubscribe: () => void;
+  private readonly events: EventRecorder;
 
   constructor(
     private readonly store: Store,
     private readonly registry: Registry,
     private readonly options: KubeletOptions,
   ) {
+    this.events = new EventRecorder(registry);
     this.unsubscribe = store.subscribe((event) => {
       if (event.resource !== PODS) return;
       const node = (event.object.spec as { nodeName?: string } | undefined)?.nodeName;
@@ -84,6 +104,25 @@ export class Kubelet {
     });
   }
 
+  /** Runs a started hook; a failed sandbox is an event on the pod and another try after the backoff. */
+  private async runHook(hook: PodHook, pod: KubeObject, nodeName: string, alive: () => boolean) {
+    for (;;) {
+      try {
+        return await hook(pod);
+      } catch (error) {
+        if (!(error instanceof PodSandboxError) || !alive()) throw error;
+        const live = this.store.get(PODS, pod.metadata!.namespace!, pod.metadata!.name!) ?? pod;
+        this.events.record({ component: 'kubelet', host: nodeName }, live, {
+          type: 'Warning',
+          reason: 'FailedCreatePodSandBox',
+          message: `Failed to create pod sandbox: ${error.message}`,
+        });
+        await this.later(this.options.sandboxRetryMs * (1 + 0.5 * Math.random()));
+        if (!alive()) throw error;
+      }
+    }
+  }
+
   private start(pod: KubeObject, nodeName: string): void {
     const ns = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
@@ -109,6 +148,7 @@ export class Kubelet {
     writeStatus({
       phase: 'Pending',
       conditions: conditions({
+        sandboxReady: false,
         scheduled: true,
         initialized: true,
         ready: false,
@@ -128,7 +168,9 @@ export class Kubelet {
       })),
       qosClass: 'BestEffort',
     });
-    const hooks = [...this.startedHooks].map((hook) => Promise.resolve().then(() => hook(pod)));
+    const hooks = [...this.startedHooks].map((hook) =>
+      Promise.resolve().then(() => this.runHook(hook, pod, nodeName, () => current() !== undefined)),
+    );
     const wrote = Promise.allSettled([this.later(this.options.readyDelayMs), ...hooks]).then((results) => {
       const live = current();
       if (!live) return;
@@ -143,6 +185,7 @@ export class Kubelet {
       writeStatus({
         phase: 'Running',
         conditions: conditions({
+          sandboxReady: true,
           scheduled: true,
           initialized: true,
           ready,
@@ -258,6 +301,8 @@ export const internalIP = (node: KubeObject | undefined): string | undefined => 
 };
 
 const conditions = (o: {
+  /** PodReadyToStartContainers: the sandbox exists with its network (status/generate.go). */
+  sandboxReady?: boolean;
   scheduled: boolean;
   initialized: boolean;
   ready: boolean;
@@ -274,7 +319,12 @@ const conditions = (o: {
     message: `containers with unready status: [${o.names.map((c) => c.name).join(' ')}]`,
   });
   return [
-    { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: t },
+    {
+      type: 'PodReadyToStartContainers',
+      status: o.sandboxReady === false ? 'False' : 'True',
+      lastProbeTime: null,
+      lastTransitionTime: t,
+    },
     {
       type: 'Initialized',
       status: o.initialized ? 'True' : 'False',

@@ -37,6 +37,8 @@ export interface ApiServerOptions {
   readonly users?: readonly SimUser[];
   /** How long a started pod takes to become Ready; 100 ms by default. */
   readonly readyDelayMs?: number;
+  /** kubelet's backoff before it tries a failed pod sandbox again; 10 s (its pod worker's) by default. */
+  readonly sandboxRetryMs?: number;
   /** Changes kept for watches to resume from; older resourceVersions get 410 Expired. 50,000 by default. */
   readonly watchHistory?: number;
 }
@@ -87,6 +89,7 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
   const kubelet = new Kubelet(store, registry, {
     readyDelayMs: options.readyDelayMs ?? 100,
     neverReady: (node) => faults.isNeverReady(node),
+    sandboxRetryMs: options.sandboxRetryMs ?? 10_000,
   });
   const daemonSets = new DaemonSetController(store, registry);
   kubelet.deletedHooks.add((pod) => podLogs.forget(pod.metadata!.uid!));

@@ -82,6 +82,8 @@ export interface SimulatedFlannelOptions extends FlannelInstallOptions {
   readonly nodes?: readonly (SimulatedNode | VirtualNode)[];
   /** Pod readiness delay of the emulator's kubelet; default 20 ms. */
   readonly readyDelayMs?: number;
+  /** kubelet's backoff before a failed pod sandbox is tried again; default 10 s. */
+  readonly sandboxRetryMs?: number;
   readonly routeCheckIntervalMs?: number;
   readonly logger?: (nodeName: string, line: string) => void;
   /** How long to wait for every flannel pod to be Ready; default 30 s. */
@@ -144,6 +146,7 @@ export const startSimulatedFlannel = async (options: SimulatedFlannelOptions): P
   const api = await startApiServer({
     seed: { nodes: seed.nodes, objects: seed.objects!.filter((o) => o.kind !== 'DaemonSet') },
     readyDelayMs: options.readyDelayMs ?? 20,
+    ...(options.sandboxRetryMs !== undefined ? { sandboxRetryMs: options.sandboxRetryMs } : {}),
   });
   const byName = new Map(nodes.map((n) => [n.name, n.dataplane]));
   for (const n of nodes) if (n.exec) api.onNodeExec(n.name, n.exec);

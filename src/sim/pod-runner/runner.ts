@@ -2,6 +2,8 @@
 // network namespace on that node's cni0 running the container's command (`ip netns exec`), with its
 // output served by pods/log, its address in status.podIP, its exit as the pod's final phase, and
 // everything killed and deleted with the pod. hostNetwork pods (flannel's) are left to other emulators.
+// A sandbox whose CNI ADD fails (PodSandboxError) is left to the emulator's kubelet: it records
+// FailedCreatePodSandBox on the pod and calls this hook again after its backoff.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ApiServer } from '../apiserver/index.ts';
