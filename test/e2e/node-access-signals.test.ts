@@ -134,3 +134,27 @@ for (const [mode, signal, slow] of [
     },
   );
 }
+
+test(
+  'SIGHUP with an API too slow to delete: at the deadline the exact kubectl delete, then exit 129',
+  { skip },
+  async (t) => {
+    const cluster = await startVirtualCluster({ nodes: 2, backend: 'host-gw' });
+    t.after(() => cluster.close());
+    const run = await startDoctor(cluster, 'kube-exec');
+    // Longer than the cleanup's 20 s deadline (CLEANUP_DEADLINE_MS): nobody is left to press Ctrl-C again.
+    cluster.flannel.api.faults.addLatency({ method: 'DELETE', path: /\/pods\//, ms: 25_000 });
+    const pods = leftovers(cluster).filter((o) => o.startsWith('pod/'));
+    const sent = Date.now();
+    run.kill('SIGHUP');
+    const [code] = await run.exited;
+    assert.equal(code, 129, run.stderr());
+    assert.ok(Date.now() - sent >= 19_000, 'it waited for the deletes up to the deadline');
+    assert.match(run.stderr(), /the deletes did not finish within 20s/);
+    const line = run
+      .stderr()
+      .split('\n')
+      .find((l) => l.trim().startsWith('kubectl delete -n kube-flannel '));
+    assert.deepEqual(line?.trim().split(' ').slice(4).sort(), pods.sort(), run.stderr());
+  },
+);
