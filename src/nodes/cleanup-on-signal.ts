@@ -4,8 +4,7 @@
 // way the process ends at once with 128 + the signal's number (130, 143, 129), as a shell reports it.
 // This is the one place outside bin/ that exits the process: the command's own promise chain may be
 // stuck on that slow API, and a signal must end the run.
-import { constants } from 'node:os';
-import { ExitCode } from '../errors.ts';
+import { signalExitCode } from '../errors.ts';
 
 export const CLEANUP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** How long the first signal's deletes may take before flannelctl gives up and prints the command. */
@@ -26,9 +25,6 @@ export interface CleanupGuardOptions {
 /** `kubectl delete -n <ns> pod/a pod/b`: names are DNS labels flannelctl built, safe to paste. */
 export const kubectlDeleteCommand = (namespace: string, refs: readonly string[]): string =>
   `kubectl delete -n ${namespace} ${refs.join(' ')}`;
-
-export const signalExitCode = (signal: NodeJS.Signals): number =>
-  128 + (constants.signals[signal] ?? ExitCode.interrupted - 128);
 
 export interface CleanupGuard {
   /** Removes the handlers (after a normal close). */

@@ -281,7 +281,7 @@ export class DaemonSetAccess implements NodeExec {
                 'unreachable',
                 job.node,
                 `${job.node}: the node-access pod of DaemonSet ${namespace}/${name} did not start within ${Math.round(startTimeoutMs / 1000)}s${detail}`,
-                'the node may be down or its kubelet not running; --connect-timeout allows longer',
+                'the node may be down, its kubelet not running, or /run/flannel missing there (flannel not running: the pod waits in ContainerCreating, FailedMount); --connect-timeout allows longer',
               ),
             );
           }

@@ -205,7 +205,7 @@ export class KubeExec implements NodeExec {
           'unreachable',
           node,
           `${node}: the node-access pod ${namespace}/${name} did not start within ${Math.round(timeoutMs / 1000)}s (${detail})`,
-          'the node may be down or its kubelet not running; --connect-timeout allows longer',
+          'the node may be down, its kubelet not running, or /run/flannel missing there (flannel not running: the pod waits in ContainerCreating, FailedMount); --connect-timeout allows longer',
         );
       }
       await sleep(this.options.pollMs ?? 200, signal);
