@@ -91,7 +91,8 @@ export const nodeAccessSecurityContext = (): Record<string, unknown> => ({
   allowPrivilegeEscalation: false,
   capabilities: { drop: ['ALL'], add: [...NODE_ACCESS_CAPABILITIES] },
   seccompProfile: { type: 'RuntimeDefault' },
-  readOnlyRootFilesystem: true,
+  // Not readOnlyRootFilesystem: iptables-legacy creates /run/xtables.lock even to list rules and
+  // exits when it cannot (iptables libxtables/xshared.c xtables_lock_or_exit).
 });
 
 /**

@@ -110,7 +110,6 @@ test('the DaemonSet is limited to its nodes, tolerates every taint, is hardened 
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
     seccompProfile: { type: 'RuntimeDefault' },
-    readOnlyRootFilesystem: true,
   });
   // The host's /run/flannel must already exist: never created on the host.
   assert.deepEqual(

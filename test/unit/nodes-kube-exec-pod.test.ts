@@ -51,7 +51,6 @@ test('it drops every capability but NET_ADMIN and NET_RAW, with RuntimeDefault s
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
     seccompProfile: { type: 'RuntimeDefault' },
-    readOnlyRootFilesystem: true,
   });
 });
 
