@@ -5,9 +5,16 @@ export const ExitCode = {
   usage: 2,
   incomplete: 3,
   internal: 70,
+  /** SIGHUP, SIGINT (Ctrl-C), SIGTERM: 128 + the signal's number, as a shell reports them. */
+  hangup: 129,
   interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code for a run ended by a signal (node-access cleanup exits with it). */
+export const signalExitCode = (signal: NodeJS.Signals): ExitCodeValue =>
+  signal === 'SIGHUP' ? ExitCode.hangup : signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
 
 export class FlannelctlError extends Error {
   constructor(

@@ -3,10 +3,11 @@
 // same tick go into one batch: a ConfigMap keyed by node name and a DaemonSet limited to those nodes
 // (daemonset-pod.ts). Pods are polled with one list per interval; a running pod's log tail is checked
 // for the end marker and the whole log read once (bounded concurrency). The batch's objects are deleted
-// as soon as every node has answered, and on close(), failure and Ctrl-C/SIGTERM; their pods go with
-// the DaemonSet (garbage collection).
+// as soon as every node has answered, and on close(), failure and SIGINT/SIGTERM/SIGHUP
+// (cleanup-on-signal.ts); their pods go with the DaemonSet (garbage collection).
 import { randomBytes } from 'node:crypto';
 import { InterruptedError } from '../errors.ts';
+import { guardWithSignals, kubectlDeleteCommand, type CleanupGuard } from './cleanup-on-signal.ts';
 import { KubeApiError } from '../kube/api-errors.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/kube-object.ts';
@@ -42,15 +43,16 @@ export interface DaemonSetAccessOptions {
   /** How long a node's pod may take to be running. */
   readonly startTimeoutMs?: number;
   readonly log?: (line: string) => void;
-  /** Install SIGINT/SIGTERM handlers that delete the objects; default true. */
+  /** Install SIGINT/SIGTERM/SIGHUP handlers that delete the objects; default true. */
   readonly handleSignals?: boolean;
   /** Between pod lists; default grows with the batch (one list per interval however many nodes). */
   readonly pollMs?: number;
   /** Script bytes per ConfigMap (the API refuses objects over 1 MiB). */
   readonly maxBatchBytes?: number;
+  /** How long a signal's deletes may take (cleanup-on-signal.ts). */
+  readonly cleanupDeadlineMs?: number;
 }
 
-const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 const DEFAULT_MAX_BATCH_BYTES = 900_000;
 const RBAC_HINT =
   "grant create/delete on configmaps and daemonsets, list on pods and get on pods/log in flannel's namespace (flannelctl rbac --for doctor --node-access daemonset)";
@@ -97,11 +99,9 @@ export class DaemonSetAccess implements NodeExec {
   private readonly stopping = new AbortController();
   private readonly logPool: Pool;
   private closing: Promise<void> | undefined;
-  private signalsInstalled = false;
-  private readonly onSignal = (signal: NodeJS.Signals): void => {
-    this.options.log?.(`\ninterrupted: deleting the node-access DaemonSet of run ${this.options.runId}…`);
-    void this.close().finally(() => process.kill(process.pid, signal));
-  };
+  /** `daemonset/<name>`, `configmap/<name>` sent for create and not yet confirmed deleted. */
+  private readonly remaining = new Set<string>();
+  private guard: CleanupGuard | undefined;
 
   constructor(private readonly options: DaemonSetAccessOptions) {
     this.logPool = new Pool(options.concurrency ?? 32);
@@ -175,9 +175,15 @@ export class DaemonSetAccess implements NodeExec {
   }
 
   private installSignalHandlers(): void {
-    if (this.signalsInstalled || this.options.handleSignals === false) return;
-    this.signalsInstalled = true;
-    for (const signal of SIGNALS) process.once(signal, this.onSignal);
+    if (this.guard || this.options.handleSignals === false) return;
+    this.guard = guardWithSignals({
+      what: `node-access DaemonSet of run ${this.options.runId}`,
+      namespace: this.options.namespace,
+      cleanup: () => this.close(),
+      leftovers: () => [...this.remaining],
+      log: (line) => this.options.log?.(line),
+      ...(this.options.cleanupDeadlineMs !== undefined ? { deadlineMs: this.options.cleanupDeadlineMs } : {}),
+    });
   }
 
   private accessError(node: string, error: unknown, what: string): NodeAccessError {
@@ -210,9 +216,12 @@ export class DaemonSetAccess implements NodeExec {
       [batchConfigMap(objects), `create the ConfigMap ${namespace}/${name} with the node scripts`],
       [batchDaemonSet(objects), `create the node-access DaemonSet ${namespace}/${name}`],
     ] as const) {
+      const ref = `${object.kind!.toLowerCase()}/${name}`;
+      this.remaining.add(ref);
       try {
         await kube.create(object);
       } catch (error) {
+        if (error instanceof KubeApiError && error.status !== 409) this.remaining.delete(ref);
         for (const job of jobs) job.reject(this.accessError(job.node, error, what));
         return;
       }
@@ -272,7 +281,7 @@ export class DaemonSetAccess implements NodeExec {
                 'unreachable',
                 job.node,
                 `${job.node}: the node-access pod of DaemonSet ${namespace}/${name} did not start within ${Math.round(startTimeoutMs / 1000)}s${detail}`,
-                'the node may be down or its kubelet not running; --connect-timeout allows longer',
+                'the node may be down, its kubelet not running, or /run/flannel missing there (flannel not running: the pod waits in ContainerCreating, FailedMount); --connect-timeout allows longer',
               ),
             );
           }
@@ -340,15 +349,21 @@ export class DaemonSetAccess implements NodeExec {
     // The DaemonSet first: its pods are garbage-collected with it; the ConfigMap they mount goes next.
     for (const kind of ['DaemonSet', 'ConfigMap'] as const) {
       const apiVersion = kind === 'DaemonSet' ? 'apps/v1' : 'v1';
-      await kube.delete({ apiVersion, kind, namespace, name }).catch((error: unknown) => {
-        if (!(error instanceof KubeApiError && error.status === 404))
-          failed.push(`${kind} ${name}: ${(error as Error).message}`);
-      });
+      const ref = `${kind.toLowerCase()}/${name}`;
+      if (!this.remaining.has(ref)) continue;
+      await kube.delete({ apiVersion, kind, namespace, name }).then(
+        () => void this.remaining.delete(ref),
+        (error: unknown) => {
+          if (error instanceof KubeApiError && error.status === 404) this.remaining.delete(ref);
+          else failed.push(`${kind} ${name}: ${(error as Error).message}`);
+        },
+      );
     }
     if (failed.length > 0) {
       this.options.log?.(
         `warning: could not delete ${failed.join('; ')}\n` +
-          `  delete them with: kubectl -n ${namespace} delete daemonsets,configmaps -l ${nodeAccessSelector(runId)}`,
+          `  delete them with: ${kubectlDeleteCommand(namespace, [...this.remaining])}\n` +
+          `  (every object of this run: kubectl delete -n ${namespace} daemonsets,configmaps -l ${nodeAccessSelector(runId)})`,
       );
     }
   }
@@ -358,10 +373,10 @@ export class DaemonSetAccess implements NodeExec {
     if (this.flushTimer) clearImmediate(this.flushTimer);
     for (const w of this.queue.values()) w.reject(new InterruptedError());
     this.queue.clear();
-    for (const signal of SIGNALS) process.removeListener(signal, this.onSignal);
     // A create still in flight must land before its delete is sent.
     await Promise.allSettled(this.live.values());
     await Promise.all([...this.live.keys()].map((name) => this.deleteBatch(name)));
+    this.guard?.dispose();
   }
 }
 

@@ -3,20 +3,35 @@
 // by the downward API's spec.nodeName), prints an end marker with the exit code, then sleeps so the
 // pod stays Running (a DaemonSet pod that exits is restarted and would probe again).
 import type { KubeObject } from '../kube/kube-object.ts';
-import { MANAGED_BY_LABEL, NODE_ACCESS_CONTAINER, NODE_ACCESS_LABEL } from './kube-exec-pod.ts';
+import {
+  MANAGED_BY_LABEL,
+  NODE_ACCESS_CONTAINER,
+  NODE_ACCESS_LABEL,
+  RUN_FLANNEL_MOUNT,
+  RUN_FLANNEL_VOLUME,
+  nodeAccessSecurityContext,
+} from './kube-exec-pod.ts';
 
 /** Which batch of a run a pod belongs to: one ConfigMap and DaemonSet per batch. */
 export const BATCH_LABEL = 'flannelctl.io/node-access-batch';
 export const SCRIPTS_DIR = '/flannelctl/scripts';
-/** How long a pod sleeps after its script; flannelctl deletes the DaemonSet long before. */
+/**
+ * How long a pod sleeps after its script; flannelctl deletes the DaemonSet long before. A DaemonSet's
+ * pod template cannot carry activeDeadlineSeconds (kubernetes pkg/apis/apps/validation/validation.go
+ * ValidateDaemonSetSpec: "activeDeadlineSeconds in DaemonSet is not Supported"), so the pod's life is
+ * bounded by the script's own timeout (below) and this sleep; a DaemonSet left behind restarts it,
+ * which is why a signal's cleanup prints the exact delete when it cannot finish.
+ */
 export const LINGER_SECONDS = 3600;
+/** The script is killed after this long, like the kube-exec pod's activeDeadlineSeconds. */
+export const SCRIPT_LIMIT_SECONDS = 600;
 
 // Nothing from the API reaches shell code: the node name is a quoted argument, checked to be a
 // DNS subdomain first (so it cannot name another path), and the script is a file, run with sh.
 export const DAEMONSET_RUNNER = `n=$NODE_NAME
 case $n in
   ''|*[!a-z0-9.-]*) echo "flannelctl: unexpected node name"; r=64 ;;
-  *) if [ -f "$FLANNELCTL_SCRIPTS/$n" ]; then sh "$FLANNELCTL_SCRIPTS/$n" </dev/null 2>&1; r=$?
+  *) if [ -f "$FLANNELCTL_SCRIPTS/$n" ]; then timeout "$FLANNELCTL_LIMIT" sh "$FLANNELCTL_SCRIPTS/$n" </dev/null 2>&1; r=$?
      else echo "flannelctl: no script for node $n"; r=66; fi ;;
 esac
 printf '\\n@@%s DONE %s\\n' "$FLANNELCTL_MARK" "$r"
@@ -96,22 +111,18 @@ export const batchDaemonSet = (o: BatchObjectsOptions): KubeObject => {
                 { name: 'FLANNELCTL_SCRIPTS', value: SCRIPTS_DIR },
                 { name: 'FLANNELCTL_MARK', value: o.mark },
                 { name: 'FLANNELCTL_LINGER', value: String(LINGER_SECONDS) },
+                { name: 'FLANNELCTL_LIMIT', value: String(SCRIPT_LIMIT_SECONDS) },
               ],
-              securityContext: {
-                privileged: false,
-                allowPrivilegeEscalation: false,
-                capabilities: { add: ['NET_ADMIN', 'NET_RAW'] },
-              },
+              securityContext: nodeAccessSecurityContext(),
               resources: { requests: { cpu: '10m', memory: '16Mi' } },
               volumeMounts: [
-                { name: 'run-flannel', mountPath: '/run/flannel', readOnly: true },
+                { ...RUN_FLANNEL_MOUNT },
                 { name: 'scripts', mountPath: SCRIPTS_DIR, readOnly: true },
               ],
             },
           ],
           volumes: [
-            // DirectoryOrCreate: a node without flannel still starts the pod; the probe reports no subnet.env.
-            { name: 'run-flannel', hostPath: { path: '/run/flannel', type: 'DirectoryOrCreate' } },
+            { ...RUN_FLANNEL_VOLUME, hostPath: { ...RUN_FLANNEL_VOLUME.hostPath } },
             { name: 'scripts', configMap: { name: batchName(o.runId, o.batch) } },
           ],
         },

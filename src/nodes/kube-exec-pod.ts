@@ -1,5 +1,6 @@
-// The short-lived pod kube-exec runs node scripts in: pinned to its node, on the host network, with
-// just the capabilities the probe's ip/iptables/sysctl reads need and the host's /run/flannel read-only.
+// The short-lived pod kube-exec runs node scripts in: pinned to its node, on the host network, every
+// capability dropped but the two the probe's reads need, RuntimeDefault seccomp, no privilege
+// escalation, and the host's existing /run/flannel read-only.
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../kube/kube-object.ts';
 
@@ -64,19 +65,46 @@ export const nodeAccessPod = (o: NodeAccessPodOptions): KubeObject => ({
         // The flannel image is already on every node: no pull, works air-gapped.
         imagePullPolicy: 'IfNotPresent',
         command: ['sleep', String(POD_LIFETIME_SECONDS)],
-        securityContext: {
-          privileged: false,
-          allowPrivilegeEscalation: false,
-          capabilities: { add: ['NET_ADMIN', 'NET_RAW'] },
-        },
+        securityContext: nodeAccessSecurityContext(),
         resources: { requests: { cpu: '10m', memory: '16Mi' } },
-        volumeMounts: [{ name: 'run-flannel', mountPath: '/run/flannel', readOnly: true }],
+        volumeMounts: [{ ...RUN_FLANNEL_MOUNT }],
       },
     ],
-    // DirectoryOrCreate: a node without flannel still starts the pod, and the probe reports no subnet.env.
-    volumes: [{ name: 'run-flannel', hostPath: { path: '/run/flannel', type: 'DirectoryOrCreate' } }],
+    volumes: [{ ...RUN_FLANNEL_VOLUME, hostPath: { ...RUN_FLANNEL_VOLUME.hostPath } }],
   },
 });
+
+/**
+ * Root in the container (the probe reads root-only netfilter state) with every capability dropped but:
+ * NET_ADMIN: `iptables -S` (getsockopt IPT_SO_GET_INFO checks CAP_NET_ADMIN: linux
+ *   net/ipv4/netfilter/ip_tables.c do_ipt_get_ctl) and `nft list tables` (every nfnetlink message
+ *   checks it: net/netfilter/nfnetlink.c nfnetlink_rcv);
+ * NET_RAW: iptables-legacy opens a SOCK_RAW socket for that getsockopt (the flannel image's
+ *   iptables-wrapper may pick legacy: flannel images/Dockerfile), and `mtu-probe` runs ping.
+ * Nothing else: no SYS_ADMIN, no DAC_OVERRIDE; /proc/sys stays read-only (node changes go over SSH).
+ * Every command that reaches nodes through pods runs the probe, so all of them need both.
+ */
+export const NODE_ACCESS_CAPABILITIES: readonly string[] = ['NET_ADMIN', 'NET_RAW'];
+
+export const nodeAccessSecurityContext = (): Record<string, unknown> => ({
+  privileged: false,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'], add: [...NODE_ACCESS_CAPABILITIES] },
+  seccompProfile: { type: 'RuntimeDefault' },
+  // Not readOnlyRootFilesystem: iptables-legacy creates /run/xtables.lock even to list rules and
+  // exits when it cannot (iptables libxtables/xshared.c xtables_lock_or_exit).
+});
+
+/**
+ * The host's /run/flannel as it is (`Directory`: the kubelet checks it exists and never creates it on
+ * the host, unlike DirectoryOrCreate), mounted read-only. A node without it keeps the pod in
+ * ContainerCreating (FailedMount): flannel is not running there, which the start timeout reports.
+ */
+export const RUN_FLANNEL_VOLUME = {
+  name: 'run-flannel',
+  hostPath: { path: '/run/flannel', type: 'Directory' },
+} as const;
+export const RUN_FLANNEL_MOUNT = { name: 'run-flannel', mountPath: '/run/flannel', readOnly: true } as const;
 
 interface PodStatus {
   phase?: string;

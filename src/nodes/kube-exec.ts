@@ -1,8 +1,9 @@
 // NodeExec through the Kubernetes API: one short-lived hostNetwork pod per node (kube-exec-pod.ts),
 // created on first use and reused for every script on that node, each script sent on stdin to `sh -s`
 // via pods/exec. No SSH, no node credentials: only RBAC on pods and pods/exec in flannel's namespace.
-// Every pod is deleted on close(), on failure and on Ctrl-C/SIGTERM.
+// Every pod is deleted on close(), on failure and on SIGINT/SIGTERM/SIGHUP (cleanup-on-signal.ts).
 import { InterruptedError } from '../errors.ts';
+import { guardWithSignals, kubectlDeleteCommand, type CleanupGuard } from './cleanup-on-signal.ts';
 import { KubeApiError } from '../kube/api-errors.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/kube-object.ts';
@@ -36,13 +37,14 @@ export interface KubeExecOptions {
   readonly startTimeoutMs?: number;
   /** Progress and warnings (stderr). */
   readonly log?: (line: string) => void;
-  /** Install SIGINT/SIGTERM handlers that delete the pods; default true. */
+  /** Install SIGINT/SIGTERM/SIGHUP handlers that delete the pods; default true. */
   readonly handleSignals?: boolean;
   /** Poll interval while a pod starts. */
   readonly pollMs?: number;
+  /** How long a signal's deletes may take (cleanup-on-signal.ts). */
+  readonly cleanupDeadlineMs?: number;
 }
 
-const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 const DELETE_CONCURRENCY = 16;
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -64,15 +66,12 @@ export class KubeExec implements NodeExec {
   private readonly pods = new Map<string, Promise<string>>();
   /** Every pod name a create was sent for: close() deletes them all. */
   private readonly created = new Set<string>();
+  /** Created and not yet confirmed deleted: what a second signal names in its kubectl command. */
+  private readonly remaining = new Set<string>();
   /** Aborted by close() and by a signal: stops pod waits and running execs. */
   private readonly stopping = new AbortController();
   private closing: Promise<void> | undefined;
-  private signalsInstalled = false;
-  private readonly onSignal = (signal: NodeJS.Signals): void => {
-    this.options.log?.(`\ninterrupted: deleting the node-access pods of run ${this.options.runId}…`);
-    // The process then ends of the same signal, as it would have without this handler.
-    void this.close().finally(() => process.kill(process.pid, signal));
-  };
+  private guard: CleanupGuard | undefined;
 
   constructor(private readonly options: KubeExecOptions) {
     this.pool = new Pool(options.concurrency ?? 32);
@@ -98,7 +97,6 @@ export class KubeExec implements NodeExec {
 
   private async deleteAll(): Promise<void> {
     this.stopping.abort();
-    for (const signal of SIGNALS) process.removeListener(signal, this.onSignal);
     // A create still in flight must land before its delete is sent.
     await Promise.allSettled(this.pods.values());
     const pool = new Pool(DELETE_CONCURRENCY);
@@ -108,16 +106,28 @@ export class KubeExec implements NodeExec {
         pool.use(() =>
           this.options.kube
             .delete({ apiVersion: 'v1', kind: 'Pod', namespace: this.options.namespace, name })
-            .catch((error: unknown) => void failed.push(`${name}: ${(error as Error).message}`)),
+            .then(
+              () => void this.remaining.delete(name),
+              (error: unknown) => {
+                if (error instanceof KubeApiError && error.status === 404) this.remaining.delete(name);
+                else failed.push(`${name}: ${(error as Error).message}`);
+              },
+            ),
         ),
       ),
     );
     if (failed.length > 0) {
       this.options.log?.(
         `warning: could not delete ${failed.length} node-access pod(s): ${failed.join('; ')}\n` +
-          `  delete them with: kubectl -n ${this.options.namespace} delete pods -l ${nodeAccessSelector(this.options.runId)}`,
+          `  delete them with: ${kubectlDeleteCommand(this.options.namespace, this.leftovers())}\n` +
+          `  (every leftover of any run: kubectl delete -n ${this.options.namespace} pods -l ${nodeAccessSelector(this.options.runId).split(',')[0]})`,
       );
     }
+    this.guard?.dispose();
+  }
+
+  private leftovers(): string[] {
+    return [...this.remaining].map((name) => `pod/${name}`);
   }
 
   /** The node's pod, created and started once per run; a failure is remembered like an unreachable host. */
@@ -132,9 +142,15 @@ export class KubeExec implements NodeExec {
   }
 
   private installSignalHandlers(): void {
-    if (this.signalsInstalled || this.options.handleSignals === false) return;
-    this.signalsInstalled = true;
-    for (const signal of SIGNALS) process.once(signal, this.onSignal);
+    if (this.guard || this.options.handleSignals === false) return;
+    this.guard = guardWithSignals({
+      what: `node-access pods of run ${this.options.runId}`,
+      namespace: this.options.namespace,
+      cleanup: () => this.close(),
+      leftovers: () => this.leftovers(),
+      log: (line) => this.options.log?.(line),
+      ...(this.options.cleanupDeadlineMs !== undefined ? { deadlineMs: this.options.cleanupDeadlineMs } : {}),
+    });
   }
 
   private async startPod(node: string): Promise<string> {
@@ -144,6 +160,7 @@ export class KubeExec implements NodeExec {
     this.installSignalHandlers();
     const name = nodeAccessPodName(runId, node);
     this.created.add(name);
+    this.remaining.add(name);
     try {
       await kube.create(nodeAccessPod({ runId, namespace, node, image }));
     } catch (error) {
@@ -188,7 +205,7 @@ export class KubeExec implements NodeExec {
           'unreachable',
           node,
           `${node}: the node-access pod ${namespace}/${name} did not start within ${Math.round(timeoutMs / 1000)}s (${detail})`,
-          'the node may be down or its kubelet not running; --connect-timeout allows longer',
+          'the node may be down, its kubelet not running, or /run/flannel missing there (flannel not running: the pod waits in ContainerCreating, FailedMount); --connect-timeout allows longer',
         );
       }
       await sleep(this.options.pollMs ?? 200, signal);

@@ -1,8 +1,10 @@
 // What runs a pods/exec command on a simulated node, as a hostNetwork container with the host's
 // /run/flannel mounted would: on a virtual node its model answers (the probe, one-line commands); on a
-// lab node the command runs in the node's network namespace with the node's run dir as /run/flannel.
+// lab node the command runs in the node's network namespace with the node's run dir as /run/flannel and
+// only the capabilities the container's securityContext grants (container-caps.ts).
 import { mkdirSync } from 'node:fs';
 import { tryRun } from '../lab/command.ts';
+import { containerPrivArgs } from './container-caps.ts';
 import type { LabNode } from '../lab/types.ts';
 import type { NodeExecHandler } from './apiserver/index.ts';
 import type { VirtualNode } from './virtual-node/model.ts';
@@ -28,7 +30,7 @@ const IN_MOUNT_NS = 'mount --bind -o ro "$1" /run/flannel && shift && exec "$@"'
 
 export const labNodeExec =
   (node: LabNode): NodeExecHandler =>
-  async ({ command, stdin }) => {
+  async ({ pod, container, command, stdin }) => {
     mkdirSync('/run/flannel', { recursive: true });
     const r = await tryRun(
       'ip',
@@ -45,6 +47,8 @@ export const labNodeExec =
         IN_MOUNT_NS,
         'sh',
         node.runDir,
+        // After the mount (which needs CAP_SYS_ADMIN): the command itself gets only the pod's capabilities.
+        ...containerPrivArgs(pod, container),
         ...command,
       ],
       stdin ?? '',

@@ -247,7 +247,7 @@ test('Ctrl-C during a daemonset run deletes its objects before the process ends'
   child.kill('SIGINT');
   const [code, signal] = await exited;
   assert.ok(signal === 'SIGINT' || code === 130, `ended by the interrupt (code ${code}, signal ${signal})`);
-  assert.match(stderr, /interrupted: deleting the node-access DaemonSet/);
+  assert.match(stderr, /interrupted \(SIGINT\): deleting the node-access DaemonSet/);
   assert.deepEqual(leftovers(cluster), []);
 });
 

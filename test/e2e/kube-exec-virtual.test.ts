@@ -157,7 +157,7 @@ test('Ctrl-C during a kube-exec run deletes the pods before the process ends', a
   child.kill('SIGINT');
   const [code, signal] = await exited;
   assert.ok(signal === 'SIGINT' || code === 130, `ended by the interrupt (code ${code}, signal ${signal})`);
-  assert.match(stderr, /interrupted: deleting the node-access pods/);
+  assert.match(stderr, /interrupted \(SIGINT\): deleting the node-access pods/);
   assert.deepEqual(leftovers(cluster), []);
 });
 

@@ -1,7 +1,7 @@
 // Node access without SSH on real kernels: the API emulator runs kube-exec's execs and the DaemonSet
 // pods' scripts in the lab node's network namespace with the node's run dir mounted as /run/flannel
 // (as a hostNetwork pod with that hostPath would), and doctor's findings match those over the nodes'
-// real OpenSSH.
+// real OpenSSH, with only the capabilities the pod spec grants (setpriv, src/sim/container-caps.ts).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { labRequirement } from '../helpers/requirements.ts';
@@ -12,6 +12,8 @@ import { injectIpForwardOff, type Undo } from '../../src/lab/faults.ts';
 import type { Lab } from '../../src/lab/types.ts';
 import { startSimulatedFlannel, type SimulatedFlannel } from '../../src/sim/flannel-agent/seed.ts';
 import type { Report } from '../../src/report/report.ts';
+import { createClientNodeKube } from '../../src/kube/client-node.ts';
+import { createKubeExec } from '../../src/nodes/kube-exec.ts';
 
 const skip = labRequirement();
 let lab: Lab;
@@ -72,3 +74,39 @@ for (const [mode, apiEvidence] of Object.entries(MODES)) {
     },
   );
 }
+
+test('the node-access pod runs with NET_ADMIN and NET_RAW only, and no_new_privs', { skip }, async () => {
+  const exec = createKubeExec({
+    kube: createClientNodeKube({ kubeconfig: sim.kubeconfig }, {}),
+    namespace: 'kube-flannel',
+    image: 'ghcr.io/flannel-io/flannel:v0.28.9',
+    runId: 'caps01',
+    handleSignals: false,
+  });
+  try {
+    const node = { name: 'node-1', address: lab.node('node-1').address };
+    const status = await exec.run(node, 'grep -E "^(CapEff|CapBnd|NoNewPrivs):" /proc/self/status\n', {
+      timeoutMs: 30_000,
+    });
+    // CAP_NET_ADMIN is bit 12, CAP_NET_RAW bit 13: 0x3000, nothing else.
+    assert.deepEqual(
+      status.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/).join(' ')),
+      ['CapEff: 0000000000003000', 'CapBnd: 0000000000003000', 'NoNewPrivs: 1'],
+    );
+    // …which is what the probe's netfilter read needs (iptables-legacy: a raw socket and a getsockopt
+    // that checks CAP_NET_ADMIN; iptables-nft: nfnetlink, which checks it for every message).
+    const rules = await exec.run(node, 'iptables -S FORWARD\n', { timeoutMs: 30_000 });
+    assert.equal(rules.exitCode, 0, rules.stderr);
+    assert.match(rules.stdout, /^-P FORWARD /);
+    // What NET_ADMIN does not cover stays refused: another process's environment (needs SYS_PTRACE).
+    const denied = await exec.run(node, 'cat /proc/1/environ >/dev/null\n', { timeoutMs: 30_000 });
+    assert.notEqual(denied.exitCode, 0);
+    assert.match(denied.stderr + denied.stdout, /Permission denied/);
+  } finally {
+    await exec.close();
+  }
+  assert.deepEqual(sim.api.list('pods', undefined, 'app.kubernetes.io/managed-by=flannelctl'), []);
+});

@@ -16,7 +16,7 @@ import {
 
 const MARK = '0123456789abcdef';
 
-const runner = (node: string, files: Record<string, string>): string => {
+const runner = (node: string, files: Record<string, string>, limitSeconds = 60): string => {
   const dir = mkdtempSync(join(tmpdir(), 'flannelctl-ds-runner-'));
   try {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -28,6 +28,7 @@ const runner = (node: string, files: Record<string, string>): string => {
         FLANNELCTL_SCRIPTS: dir,
         FLANNELCTL_MARK: MARK,
         FLANNELCTL_LINGER: '0',
+        FLANNELCTL_LIMIT: String(limitSeconds),
       },
     });
     assert.equal(r.status, 0, r.stderr);
@@ -55,13 +56,18 @@ test('the runner refuses a name that is not a node name and reports a missing sc
   });
 });
 
+test('a script still running at the limit is killed and reported as exit 124 (timeout)', () => {
+  const log = runner('node-1', { 'node-1': 'echo started\nsleep 30\necho never\n' }, 1);
+  assert.deepEqual(parseBatchLog(log, MARK), { output: 'started\n', exitCode: 124 });
+});
+
 test('parseBatchLog waits for the marker and ignores a marker of another run', () => {
   assert.equal(parseBatchLog('half of the output\n', MARK), undefined);
   assert.equal(parseBatchLog('x\n@@ffffffffffffffff DONE 0\n', MARK), undefined);
   assert.deepEqual(parseBatchLog(`@@${MARK} DONE 0\n`, MARK), { output: '', exitCode: 0 });
 });
 
-test('the DaemonSet is limited to its nodes, tolerates every taint and mounts the scripts read-only', () => {
+test('the DaemonSet is limited to its nodes, tolerates every taint, is hardened and mounts read-only', () => {
   const o: BatchObjectsOptions = {
     runId: 'abc123',
     batch: 0,
@@ -96,11 +102,23 @@ test('the DaemonSet is limited to its nodes, tolerates every taint and mounts th
   const [container] = pod.spec.containers as {
     volumeMounts: { readOnly: boolean }[];
     securityContext: unknown;
+    env: { name: string; value?: string }[];
   }[];
   assert.ok(container!.volumeMounts.every((m) => m.readOnly));
   assert.deepEqual(container!.securityContext, {
     privileged: false,
     allowPrivilegeEscalation: false,
-    capabilities: { add: ['NET_ADMIN', 'NET_RAW'] },
+    capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
+    seccompProfile: { type: 'RuntimeDefault' },
   });
+  // The host's /run/flannel must already exist: never created on the host.
+  assert.deepEqual(
+    (pod.spec.volumes as { hostPath?: unknown }[]).filter((v) => v.hostPath).map((v) => v.hostPath),
+    [{ path: '/run/flannel', type: 'Directory' }],
+  );
+  assert.equal(pod.spec.hostPID, false);
+  assert.equal(pod.spec.automountServiceAccountToken, false);
+  // The DaemonSet controller refuses activeDeadlineSeconds; the runner's timeout bounds the script.
+  assert.equal(pod.spec.activeDeadlineSeconds, undefined);
+  assert.equal(container!.env.find((e) => e.name === 'FLANNELCTL_LIMIT')?.value, '600');
 });

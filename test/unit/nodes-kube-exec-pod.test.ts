@@ -23,10 +23,13 @@ type Spec = {
   containers: {
     name: string;
     image: string;
-    securityContext: { privileged: boolean; capabilities: { add: string[] } };
+    command: string[];
+    securityContext: Record<string, unknown>;
     volumeMounts: { name: string; mountPath: string; readOnly: boolean }[];
   }[];
-  volumes: { name: string; hostPath: { path: string } }[];
+  activeDeadlineSeconds: number;
+  restartPolicy: string;
+  volumes: { name: string; hostPath: { path: string; type: string } }[];
 };
 const spec = pod.spec as Spec;
 
@@ -39,16 +42,32 @@ test('the node-access pod is pinned to its node, on the host network, tolerating
   assert.equal(pod.metadata.namespace, 'kube-flannel');
 });
 
-test('it gets NET_ADMIN and NET_RAW, not privileged, and the host /run/flannel read-only', () => {
+test('it drops every capability but NET_ADMIN and NET_RAW, with RuntimeDefault seccomp and no escalation', () => {
   const [container] = spec.containers;
   assert.equal(spec.containers.length, 1);
   assert.equal(container!.image, 'ghcr.io/flannel-io/flannel:v0.28.9');
-  assert.equal(container!.securityContext.privileged, false);
-  assert.deepEqual(container!.securityContext.capabilities.add, ['NET_ADMIN', 'NET_RAW']);
+  assert.deepEqual(container!.securityContext, {
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
+});
+
+test("the host's /run/flannel is mounted read-only and only if it exists (never created on the host)", () => {
+  const [container] = spec.containers;
   const mount = container!.volumeMounts.find((m) => m.mountPath === '/run/flannel');
   assert.equal(mount?.readOnly, true);
-  const volume = spec.volumes.find((v) => v.name === mount!.name);
-  assert.equal(volume?.hostPath.path, '/run/flannel');
+  assert.equal(container!.volumeMounts.length, 1);
+  assert.deepEqual(spec.volumes, [
+    { name: mount!.name, hostPath: { path: '/run/flannel', type: 'Directory' } },
+  ]);
+});
+
+test('the pod ends itself within the hour even if flannelctl is killed before it can delete it', () => {
+  assert.equal(spec.activeDeadlineSeconds, 3600);
+  assert.equal(spec.restartPolicy, 'Never');
+  assert.deepEqual(spec.containers[0]!.command, ['sleep', '3600']);
 });
 
 test('it carries the managed-by and run labels its selector finds', () => {
