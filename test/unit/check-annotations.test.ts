@@ -3,10 +3,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { annotationsCheck } from '../../src/checks/annotations.ts';
+import { kernelCheck } from '../../src/checks/kernel.ts';
 import { ALL_CHECKS } from '../../src/checks/registry.ts';
 import { buildClusterFacts, type ClusterFactsInput } from '../../src/facts/cluster-facts.ts';
 import { buildReport } from '../../src/report/report.ts';
-import { editNode, healthyCluster, healthyInput, problems } from '../helpers/cluster-facts-fixtures.ts';
+import {
+  configMap,
+  editNode,
+  healthyCluster,
+  healthyInput,
+  loadProbeFacts,
+  problems,
+} from '../helpers/cluster-facts-fixtures.ts';
 
 const PUBLIC_IP = 'flannel.alpha.coreos.com/public-ip';
 const HOSTILE = '1.2.3.4;touch /tmp/x #';
@@ -113,5 +121,31 @@ describe('annotations check', () => {
       'other peers still get their command',
     );
     for (const fix of fixes) assert.doesNotMatch(fix, /touch|1\.2\.3\.4/, fix);
+  });
+
+  it('a net-conf.json Network that is not a CIDR gets no firewall command, and config reports it', () => {
+    const input = healthyInput('host-gw');
+    const hostile = {
+      ...input,
+      api: {
+        ...input.api!,
+        configMap: configMap({
+          Network: '10.244.0.0/16 -j ACCEPT;touch /tmp/x #',
+          Backend: { Type: 'host-gw' },
+        }),
+      },
+    };
+    // node-1: the recorded node whose FORWARD policy is DROP without FLANNEL-FWD.
+    const fixes = remediations(hostile, (facts) =>
+      editNode(facts, 'node-1', () => loadProbeFacts('iproute2-6.1.0/rp-filter-multi-nic')),
+    );
+    for (const fix of fixes) assert.doesNotMatch(fix, /touch/, fix);
+    const facts = editNode(buildClusterFacts(hostile), 'node-1', () =>
+      loadProbeFacts('iproute2-6.1.0/rp-filter-multi-nic'),
+    );
+    const drop = kernelCheck.evaluate(facts).find((f) => f.code === 'kernel/forward-drop')!;
+    assert.equal(drop.remediation, undefined);
+    const report = buildReport(facts, ALL_CHECKS);
+    assert.ok(report.findings.some((f) => f.code === 'config/net-conf-invalid'));
   });
 });
