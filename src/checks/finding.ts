@@ -1,6 +1,6 @@
 // Small builders so every check spells findings the same way (code = `<check>/<suffix>`).
 import type { ClusterNode } from '../facts/cluster-facts.ts';
-import { quoted, sh, type Shell } from './shell-command.ts';
+import { quoted, sh, Shell } from './shell-command.ts';
 import type { Finding, Severity } from './types.ts';
 
 export interface FindingInit {
@@ -19,7 +19,14 @@ export interface FindingBuilder {
 }
 
 export const findingBuilder = (check: string): FindingBuilder => {
-  const make = (code: string, severity: Severity, init: FindingInit): Finding => ({
+  const make = (code: string, severity: Severity, init: FindingInit): Finding => {
+    // The type says so already; this holds for callers that cast their way around it.
+    if (init.remediation && !(init.remediation instanceof Shell)) {
+      throw new Error(`${check}/${code}: a remediation must be built with sh`);
+    }
+    return makeFinding(code, severity, init);
+  };
+  const makeFinding = (code: string, severity: Severity, init: FindingInit): Finding => ({
     check,
     code: `${check}/${code}`,
     severity,

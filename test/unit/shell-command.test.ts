@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { findingBuilder } from '../../src/checks/finding.ts';
 import {
   cidrArg,
   comment,
@@ -81,5 +82,14 @@ describe('shell-command', () => {
   it('refuses numbers that are not integers', () => {
     assert.equal(sh`mtu ${1450}`.text, 'mtu 1450');
     assert.throws(() => sh`mtu ${Number.NaN}`, /not an integer/);
+  });
+
+  it('does not type-check a plain string as a remediation or an interpolation (tsc --noEmit is the test)', () => {
+    const b = findingBuilder('example');
+    const hostile = '1.2.3.4;touch /tmp/x #';
+    // @ts-expect-error a remediation is a Shell built by sh, never a string
+    assert.throws(() => b('x', 'fail', { message: 'm', remediation: `ip route replace via ${hostile}` }));
+    // @ts-expect-error a string is neither a validated part nor quoted
+    assert.throws(() => sh`ip route replace via ${hostile}`, /not an integer/);
   });
 });
