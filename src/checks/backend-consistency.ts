@@ -4,6 +4,7 @@
 import { findingBuilder, listSome } from './finding.ts';
 import { formatLink } from './evidence.ts';
 import { forEachProbedNode } from './per-node.ts';
+import { comment, ifnameArg, joinShell, nameArg, sh } from './shell-command.ts';
 import { flannelPodCommands, netConfOf, nodeViews, vxlanDeviceName } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
@@ -34,7 +35,7 @@ export const backendConsistencyCheck: Check = {
           evidence: [...types].map(
             ([t, names]) => `backend-type ${t}: ${names.length} nodes (${listSome(names, 3)})`,
           ),
-          remediation: `kubectl -n ${facts.api?.flannel?.namespace ?? 'kube-flannel'} rollout restart ds/${facts.api?.flannel?.daemonSet?.name ?? 'kube-flannel-ds'}`,
+          remediation: sh`kubectl -n ${nameArg(facts.api?.flannel?.namespace ?? 'kube-flannel')} rollout restart ${nameArg(`ds/${facts.api?.flannel?.daemonSet?.name ?? 'kube-flannel-ds'}`)}`,
         }),
       );
     }
@@ -81,7 +82,13 @@ export const backendConsistencyCheck: Check = {
               node: view.name,
               message: `${listSome(names)} still exists on ${view.name} under ${expected}: a leftover of the vxlan backend, with its routes, neighbours and UDP 8472 listener`,
               evidence: vxlanLinks.map(formatLink),
-              remediation: `${names.map((n) => `ip link del ${n}`).join(' && ')}  # on ${view.name}, once every node runs ${expected}`,
+              remediation: sh`${joinShell(
+                names.flatMap((n) => {
+                  const dev = ifnameArg(n);
+                  return dev ? [sh`ip link del ${dev}`] : [];
+                }),
+                sh` && `,
+              )}  # on ${comment(view.name)}, once every node runs ${comment(expected ?? '')}`,
             }),
           );
         }

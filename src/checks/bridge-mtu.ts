@@ -7,6 +7,7 @@
 // LinkAdd with the MTU) does not pin it. Reproduced on Linux 6.18 with the bridge plugin 1.1.1.
 import { isIpLiteral } from '../facts/probe-input.ts';
 import type { Link, NodeFacts, PodInterface } from '../facts/node-facts.ts';
+import { ipArg, joinShell, nameArg, sh, type Shell } from './shell-command.ts';
 
 export const BRIDGE = 'cni0';
 
@@ -80,12 +81,18 @@ export const formatPort = (p: BridgePort): string =>
   }`;
 
 /** The pod IPs of `ports` that are safe to put on a command line. */
-export const podIps = (ports: readonly BridgePort[]): string[] =>
-  ports.flatMap((p) => (p.pod?.addresses[0] && isIpLiteral(p.pod.addresses[0]) ? [p.pod.addresses[0]] : []));
+export const podIps = (ports: readonly BridgePort[]): Shell[] =>
+  ports.flatMap((p) => {
+    const ip = p.pod?.addresses[0] && isIpLiteral(p.pod.addresses[0]) ? ipArg(p.pod.addresses[0]) : null;
+    return ip ? [ip] : [];
+  });
 
 /** A command listing the pods with these IPs on `node` (IPs already validated). */
-export const findPodsCommand = (node: string, ips: readonly string[]): string =>
-  `kubectl get pods -A -o wide --field-selector spec.nodeName=${node} | grep -wF ${ips.map((ip) => `-e ${ip}`).join(' ')}`;
+export const findPodsCommand = (node: string, ips: readonly Shell[]): Shell =>
+  sh`kubectl get pods -A -o wide --field-selector ${nameArg(`spec.nodeName=${node}`)} | grep -wF ${joinShell(
+    ips.map((ip) => sh`-e ${ip}`),
+    sh` `,
+  )}`;
 
 /**
  * What an MTU difference between old and new pods breaks, as reproduced on the real kernel (bridge

@@ -4,6 +4,7 @@
 // Requirements for Host Gateway" for Azure and GCE). vxlan is not affected: the outer packet carries
 // node IPs. The provider comes from the node's spec.providerID (`<provider>://…`, set by the cloud's
 // controller manager). The setting cannot be read from the node, hence a warning, not a failure.
+import { nameArg, quoted, sh, type Shell } from './shell-command.ts';
 
 export interface CloudRule {
   /** The finding code's suffix. */
@@ -12,7 +13,7 @@ export interface CloudRule {
   /** The setting that must allow pod IPs, as the cloud names it. */
   readonly setting: string;
   /** What to run (or where to look) for this node; the instance is filled in when it could be read. */
-  readonly remediation: (node: string, instance: string | null) => string;
+  readonly remediation: (node: string, instance: string | null) => Shell;
 }
 
 // Only IDs of the expected shape reach a remediation command; anything else gets a placeholder.
@@ -29,7 +30,7 @@ const RULES: Readonly<Record<string, CloudRule & { readonly instance: (id: strin
       'Source/destination check (SourceDestCheck) must be disabled on the instance’s network interfaces',
     instance: (id) => (AWS_INSTANCE.test(lastSegment(id)) ? lastSegment(id) : null),
     remediation: (node, instance) =>
-      `aws ec2 modify-instance-attribute --instance-id ${instance ?? '<instance of ' + node + '>'} --no-source-dest-check`,
+      sh`aws ec2 modify-instance-attribute --instance-id ${instance ? quoted(instance) : sh`<instance of ${nameArg(node)}>`} --no-source-dest-check`,
   },
   azure: {
     code: 'azure-ip-forwarding',
@@ -38,7 +39,7 @@ const RULES: Readonly<Record<string, CloudRule & { readonly instance: (id: strin
       'IP forwarding must be enabled on the VM’s network interface, and a route table must send each podCIDR to its node',
     instance: (id) => (NAME.test(lastSegment(id).toLowerCase()) ? lastSegment(id) : null),
     remediation: (node, instance) =>
-      `az network nic update --ids <NIC of ${instance ?? node}> --ip-forwarding true  # and a route table entry <podCIDR> -> <node IP> per node`,
+      sh`az network nic update --ids <NIC of ${nameArg(instance ?? node)}> --ip-forwarding true  # and a route table entry <podCIDR> -> <node IP> per node`,
   },
   gce: {
     code: 'gce-can-ip-forward',
@@ -47,7 +48,7 @@ const RULES: Readonly<Record<string, CloudRule & { readonly instance: (id: strin
       'canIpForward must be set on the instance (only at creation), and a VPC route must send each podCIDR to its node',
     instance: (id) => (NAME.test(lastSegment(id)) ? lastSegment(id) : null),
     remediation: (node, instance) =>
-      `gcloud compute instances describe ${instance ?? node} --format='value(canIpForward)'  # must be True; set with --can-ip-forward when creating the instance`,
+      sh`gcloud compute instances describe ${nameArg(instance ?? node)} --format='value(canIpForward)'  # must be True; set with --can-ip-forward when creating the instance`,
   },
   openstack: {
     code: 'openstack-port-security',
@@ -55,7 +56,8 @@ const RULES: Readonly<Record<string, CloudRule & { readonly instance: (id: strin
     setting:
       'the Neutron port must allow the pod network (allowed-address-pairs) or have port security disabled',
     instance: () => null,
-    remediation: (node) => `openstack port set --allowed-address ip-address=<pod network> <port of ${node}>`,
+    remediation: (node) =>
+      sh`openstack port set --allowed-address ip-address=<pod network> <port of ${nameArg(node)}>`,
   },
 };
 

@@ -3,6 +3,7 @@
 import { contains, lastAddress, tryParseCidr, type Cidr } from '../flannel/cidr.ts';
 import { validateNetConf } from '../flannel/validate-net-conf.ts';
 import { findingBuilder } from './finding.ts';
+import { cidrArg, comment, nameArg, sh } from './shell-command.ts';
 import type { Check, Finding } from './types.ts';
 
 const b = findingBuilder('config');
@@ -22,7 +23,7 @@ export const configCheck: Check = {
       return [
         b('configmap-missing', 'fail', {
           message: `ConfigMap ${cm} does not exist: flanneld pods cannot start without net-conf.json`,
-          remediation: 'flannelctl install --backend host-gw',
+          remediation: sh`flannelctl install --backend host-gw`,
         }),
       ];
     }
@@ -32,18 +33,18 @@ export const configCheck: Check = {
         b('net-conf-invalid', 'fail', {
           message: `net-conf.json in ConfigMap ${cm} is unusable: ${flannel.netConfError ?? 'unknown error'}`,
           evidence: flannel.netConfText ? flannel.netConfText.trimEnd().split('\n') : [],
-          remediation: `kubectl -n ${flannel.namespace} edit configmap ${flannel.configMapName}`,
+          remediation: sh`kubectl -n ${nameArg(flannel.namespace)} edit configmap ${nameArg(flannel.configMapName)}`,
         }),
       ];
     }
     const findings: Finding[] = [];
-    const edit = `kubectl -n ${flannel.namespace} edit configmap ${flannel.configMapName}`;
+    const edit = sh`kubectl -n ${nameArg(flannel.namespace)} edit configmap ${nameArg(flannel.configMapName)}`;
     if (conf.backendOmitted) {
       findings.push(
         b('backend-implicit', 'fail', {
           message: `net-conf.json in ConfigMap ${cm} has no Backend, so flanneld silently runs the udp backend`,
           evidence: [flannel.netConfText?.replace(/\s+/g, ' ').trim() ?? ''],
-          remediation: `${edit}  # set "Backend": {"Type": "${facts.expectedBackend.source === 'flag' ? facts.expectedBackend.value : 'host-gw'}"}`,
+          remediation: sh`${edit}  # set "Backend": {"Type": "${comment((facts.expectedBackend.source === 'flag' ? facts.expectedBackend.value : null) ?? 'host-gw')}"}`,
         }),
       );
     }
@@ -58,7 +59,11 @@ export const configCheck: Check = {
               ? 'net-conf-invalid'
               : 'net-conf-warning',
           problem.severity === 'error' ? 'fail' : 'warn',
-          { message: problem.message, evidence: [problem.field], remediation: `${edit}  # ${problem.fix}` },
+          {
+            message: problem.message,
+            evidence: [problem.field],
+            remediation: sh`${edit}  # ${comment(problem.fix)}`,
+          },
         ),
       );
     }
@@ -89,7 +94,7 @@ const podCidrFindings = (
           node: node.name,
           message: `${node.name} has no podCIDR: flanneld fails there with "pod cidr not assigned"`,
           evidence: [`node ${node.name}: spec.podCIDRs []`],
-          remediation: `run kube-controller-manager with --allocate-node-cidrs=true --cluster-cidr=${network?.text ?? '<Network>'}`,
+          remediation: sh`run kube-controller-manager with --allocate-node-cidrs=true --cluster-cidr=${cidrArg(network?.text) ?? sh`<Network>`}`,
         }),
       );
       continue;
@@ -107,7 +112,7 @@ const podCidrFindings = (
               `node ${node.name}: spec.podCIDR ${cidr.text}`,
               `net-conf.json Network ${network.text}`,
             ],
-            remediation: 'set Network to the cluster CIDR (kube-controller-manager --cluster-cidr)',
+            remediation: sh`set Network to the cluster CIDR (kube-controller-manager --cluster-cidr)`,
           }),
         );
       }
@@ -127,7 +132,7 @@ const podCidrFindings = (
             `node ${widest.node}: spec.podCIDR ${widest.cidr.text}`,
             `node ${entry.node}: spec.podCIDR ${entry.cidr.text}`,
           ],
-          remediation: `delete and re-register ${entry.node} so kube-controller-manager assigns a free podCIDR`,
+          remediation: sh`delete and re-register ${nameArg(entry.node)} so kube-controller-manager assigns a free podCIDR`,
         }),
       );
     }

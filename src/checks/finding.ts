@@ -1,5 +1,6 @@
 // Small builders so every check spells findings the same way (code = `<check>/<suffix>`).
 import type { ClusterNode } from '../facts/cluster-facts.ts';
+import { quoted, sh, Shell } from './shell-command.ts';
 import type { Finding, Severity } from './types.ts';
 
 export interface FindingInit {
@@ -7,7 +8,8 @@ export interface FindingInit {
   readonly peer?: string | undefined;
   readonly message: string;
   readonly evidence?: readonly string[];
-  readonly remediation?: string | undefined;
+  /** Built with `sh`, from validated values only. */
+  readonly remediation?: Shell | null | undefined;
 }
 
 export interface FindingBuilder {
@@ -17,7 +19,14 @@ export interface FindingBuilder {
 }
 
 export const findingBuilder = (check: string): FindingBuilder => {
-  const make = (code: string, severity: Severity, init: FindingInit): Finding => ({
+  const make = (code: string, severity: Severity, init: FindingInit): Finding => {
+    // The type says so already; this holds for callers that cast their way around it.
+    if (init.remediation && !(init.remediation instanceof Shell)) {
+      throw new Error(`${check}/${code}: a remediation must be built with sh`);
+    }
+    return makeFinding(code, severity, init);
+  };
+  const makeFinding = (code: string, severity: Severity, init: FindingInit): Finding => ({
     check,
     code: `${check}/${code}`,
     severity,
@@ -25,7 +34,7 @@ export const findingBuilder = (check: string): FindingBuilder => {
     ...(init.peer !== undefined ? { peer: init.peer } : {}),
     message: init.message,
     evidence: init.evidence ?? [],
-    ...(init.remediation !== undefined ? { remediation: init.remediation } : {}),
+    ...(init.remediation ? { remediation: init.remediation.text } : {}),
   });
   return Object.assign(make, {
     pass: (init: FindingInit) => make('ok', 'pass', init),
@@ -59,8 +68,11 @@ export const sysctlKey = (dotted: string): string => {
 export const sysctlRemediation = (
   settings: ReadonlyArray<readonly [string, string | number]>,
   file: string,
-) => {
-  const now = `sysctl -w ${settings.map(([k, v]) => `${sysctlKey(k)}=${v}`).join(' ')}`;
-  const lines = settings.map(([k, v]) => `${sysctlKey(k)} = ${v}`).join('\\n');
-  return `${now} && printf '${lines}\\n' > /etc/sysctl.d/${file}`;
+): Shell => {
+  // Keys hold interface names from the node (legal there: `;`, `$`, `%`): each word is quoted, and
+  // `%` doubled so printf prints it.
+  const assignments = settings.map(([k, v]) => quoted(`${sysctlKey(k)}=${v}`));
+  const now = assignments.reduce((acc, a) => sh`${acc} ${a}`, sh`sysctl -w`);
+  const lines = settings.map(([k, v]) => `${sysctlKey(k)} = ${v}`.replaceAll('%', '%%')).join('\\n');
+  return sh`${now} && printf ${quoted(`${lines}\\n`)} > /etc/sysctl.d/${quoted(file)}`;
 };

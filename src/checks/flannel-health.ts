@@ -2,6 +2,7 @@
 // pod that is not crash-looping, all run one image, and flanneld marked each node NetworkUnavailable=False.
 import type { FlannelPodFacts } from '../facts/cluster-facts.ts';
 import { findingBuilder, listSome } from './finding.ts';
+import { nameArg, sh } from './shell-command.ts';
 import type { Check, Finding } from './types.ts';
 
 const b = findingBuilder('flannel-health');
@@ -24,7 +25,7 @@ export const flannelHealthCheck: Check = {
       return [
         b('daemonset-missing', 'fail', {
           message: `No flannel DaemonSet (label app=flannel) found${where}`,
-          remediation: 'flannelctl install --backend host-gw',
+          remediation: sh`flannelctl install --backend host-gw`,
         }),
       ];
     }
@@ -46,8 +47,8 @@ export const flannelHealthCheck: Check = {
           evidence: [`updateStrategy ${ds.updateStrategy}`, status],
           remediation:
             ds.updateStrategy === 'OnDelete'
-              ? `kubectl -n ${ns} delete pod -l app=flannel --field-selector spec.nodeName=<node> (OnDelete: pods update only when deleted)`
-              : `kubectl -n ${ns} rollout status ds/${ds.name}`,
+              ? sh`kubectl -n ${nameArg(ns)} delete pod -l app=flannel --field-selector spec.nodeName=<node>  # OnDelete: pods update only when deleted`
+              : sh`kubectl -n ${nameArg(ns)} rollout status ${nameArg(`ds/${ds.name}`)}`,
         }),
       );
     }
@@ -58,7 +59,7 @@ export const flannelHealthCheck: Check = {
         b('mixed-images', 'warn', {
           message: `flanneld pods run ${images.length} different images`,
           evidence: images.map((i) => `${i}: ${count(i)} pods`),
-          remediation: `kubectl -n ${ns} rollout status ds/${ds.name}`,
+          remediation: sh`kubectl -n ${nameArg(ns)} rollout status ${nameArg(`ds/${ds.name}`)}`,
         }),
       );
     }
@@ -81,7 +82,7 @@ export const flannelHealthCheck: Check = {
             node: node.name,
             message: `No flanneld pod runs on ${node.name}`,
             evidence: [status],
-            remediation: `kubectl describe ds -n ${ns} ${ds.name}; kubectl describe node ${node.name} | grep -i taint`,
+            remediation: sh`kubectl describe ds -n ${nameArg(ns)} ${nameArg(ds.name)}; kubectl describe node ${nameArg(node.name)} | grep -i taint`,
           }),
         );
       }
@@ -93,7 +94,7 @@ export const flannelHealthCheck: Check = {
               node: node.name,
               message: `flanneld pod ${pod.name} on ${node.name} is not Ready`,
               evidence: [podLine],
-              remediation: `kubectl -n ${ns} logs ${pod.name} -c kube-flannel --tail=50`,
+              remediation: sh`kubectl -n ${nameArg(ns)} logs ${nameArg(pod.name)} -c kube-flannel --tail=50`,
             }),
           );
         }
@@ -103,7 +104,7 @@ export const flannelHealthCheck: Check = {
               node: node.name,
               message: `flanneld pod ${pod.name} on ${node.name} restarted ${pod.restartCount} times`,
               evidence: [podLine],
-              remediation: `kubectl -n ${ns} logs ${pod.name} -c kube-flannel --previous --tail=50`,
+              remediation: sh`kubectl -n ${nameArg(ns)} logs ${nameArg(pod.name)} -c kube-flannel --previous --tail=50`,
             }),
           );
         }
@@ -119,8 +120,8 @@ export const flannelHealthCheck: Check = {
             message: `${node.name} reports NetworkUnavailable=True: flanneld has not brought the network up there`,
             evidence: [condLine],
             remediation: pods[0]
-              ? `kubectl -n ${ns} logs ${pods[0].name} -c kube-flannel --tail=50`
-              : `kubectl -n ${ns} get pods -l app=flannel -o wide --field-selector spec.nodeName=${node.name}`,
+              ? sh`kubectl -n ${nameArg(ns)} logs ${nameArg(pods[0].name)} -c kube-flannel --tail=50`
+              : sh`kubectl -n ${nameArg(ns)} get pods -l app=flannel -o wide --field-selector ${nameArg(`spec.nodeName=${node.name}`)}`,
           }),
         );
       } else if (!cond) {

@@ -2,6 +2,7 @@
 // what it means and the fix. The evidence is the matching lines themselves. The CNI plugin's errors
 // (a missing subnet.env) are not flanneld's: they are in FailedCreatePodSandBox events (pod-sandbox.ts).
 import { findingBuilder } from './finding.ts';
+import { nameArg, sh, type Shell } from './shell-command.ts';
 import { flannelNamespace } from './topology.ts';
 import type { Check, Finding, Severity } from './types.ts';
 
@@ -14,7 +15,8 @@ export interface LogSignature {
   readonly severity: Severity;
   readonly explanation: string;
   /** `{node}` and `{ns}` are filled in. */
-  readonly fix: string;
+  /** The command, from the node and namespace as validated words; null: nothing to fix. */
+  readonly fix: ((at: { readonly node: Shell; readonly ns: Shell }) => Shell) | null;
 }
 
 export const LOG_SIGNATURES: readonly LogSignature[] = [
@@ -24,7 +26,8 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
     severity: 'fail',
     explanation:
       "a peer's public IP is not on a directly connected network, so the kernel refuses the host-gw route (flanneld retries silently every 10 s)",
-    fix: 'flannelctl verify-l2; put the nodes on one L2 segment or use vxlan with "DirectRouting": true',
+    fix: () =>
+      sh`flannelctl verify-l2; put the nodes on one L2 segment or use vxlan with "DirectRouting": true`,
   },
   {
     id: 'public-ip-nat',
@@ -32,7 +35,8 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
     severity: 'fail',
     explanation:
       'the public IP (--public-ip or node-public-ip annotation) is not on the interface: host-gw cannot work behind NAT',
-    fix: 'kubectl annotate node {node} flannel.alpha.coreos.com/node-public-ip-  # or use vxlan/wireguard',
+    fix: ({ node }) =>
+      sh`kubectl annotate node ${node} flannel.alpha.coreos.com/node-public-ip-  # or use vxlan/wireguard`,
   },
   {
     id: 'br-netfilter-missing',
@@ -40,28 +44,30 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
     severity: 'fail',
     explanation:
       'br_netfilter is not loaded (/proc/sys/net/bridge/bridge-nf-call-iptables is missing), so flanneld exits',
-    fix: 'modprobe br_netfilter && echo br_netfilter > /etc/modules-load.d/br_netfilter.conf  # on {node}',
+    fix: ({ node }) =>
+      sh`modprobe br_netfilter && echo br_netfilter > /etc/modules-load.d/br_netfilter.conf  # on ${node}`,
   },
   {
     id: 'pod-cidr-not-assigned',
     pattern: /pod cidr not assigned/i,
     severity: 'fail',
     explanation: 'the node has no spec.podCIDR, so flanneld cannot acquire a lease',
-    fix: 'run kube-controller-manager with --allocate-node-cidrs=true --cluster-cidr=<Network>',
+    fix: () => sh`run kube-controller-manager with --allocate-node-cidrs=true --cluster-cidr=<Network>`,
   },
   {
     id: 'podcidr-outside-network',
     pattern: /doesn't contain .*PodCIDR/i,
     severity: 'fail',
     explanation: "the node's podCIDR is outside net-conf.json Network, so flanneld refuses the lease",
-    fix: 'kubectl -n {ns} edit configmap kube-flannel-cfg  # set Network to the cluster CIDR (--cluster-cidr)',
+    fix: ({ ns }) =>
+      sh`kubectl -n ${ns} edit configmap kube-flannel-cfg  # set Network to the cluster CIDR (--cluster-cidr)`,
   },
   {
     id: 'too-many-podcidrs',
     pattern: /pod cidrs should be IPv4\/IPv6 only or dualstack/i,
     severity: 'fail',
     explanation: 'the node has more than one podCIDR per family',
-    fix: 'give the node one IPv4 and/or one IPv6 podCIDR (delete and re-register it)',
+    fix: () => sh`give the node one IPv4 and/or one IPv6 podCIDR (delete and re-register it)`,
   },
   {
     id: 'mixed-backends',
@@ -69,21 +75,23 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
     severity: 'warn',
     explanation:
       'peers run another backend type: flanneld ignores them, so traffic to them rides on leftover routes (a migration in progress)',
-    fix: 'kubectl -n {ns} rollout status ds/kube-flannel-ds  # finish the rollout so every node runs one backend',
+    fix: ({ ns }) =>
+      sh`kubectl -n ${ns} rollout status ds/kube-flannel-ds  # finish the rollout so every node runs one backend`,
   },
   {
     id: 'unknown-backend',
     pattern: /unknown backend type/i,
     severity: 'fail',
     explanation: 'net-conf.json names a backend flanneld does not know (or no Backend.Type at all)',
-    fix: 'kubectl -n {ns} edit configmap kube-flannel-cfg  # set Backend.Type to host-gw or vxlan',
+    fix: ({ ns }) =>
+      sh`kubectl -n ${ns} edit configmap kube-flannel-cfg  # set Backend.Type to host-gw or vxlan`,
   },
   {
     id: 'route-file-exists',
     pattern: /Error adding route .*file exists/i,
     severity: 'warn',
     explanation: 'a conflicting route for a peer subnet already exists (added by hand or by another tool)',
-    fix: 'ip route show | grep <subnet>  # on {node}; delete the conflicting route',
+    fix: ({ node }) => sh`ip route show | grep <subnet>  # on ${node}; delete the conflicting route`,
   },
   {
     id: 'route-invalid-argument',
@@ -91,7 +99,7 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
     severity: 'fail',
     explanation:
       'the kernel rejected a route: usually a subnet not aligned to its prefix (SubnetMin/SubnetLen)',
-    fix: 'flannelctl doctor --checks config',
+    fix: () => sh`flannelctl doctor --checks config`,
   },
   {
     id: 'pod-env-missing',
@@ -99,14 +107,15 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
     severity: 'fail',
     explanation:
       'the DaemonSet does not pass POD_NAME/POD_NAMESPACE (or NODE_NAME), so flanneld cannot find its node',
-    fix: 'flannelctl install --backend host-gw  # re-render the DaemonSet from the upstream manifest',
+    fix: () => sh`flannelctl install --backend host-gw  # re-render the DaemonSet from the upstream manifest`,
   },
   {
     id: 'lease-failed',
     pattern: /failed to acquire lease/i,
     severity: 'fail',
     explanation: 'flanneld could not get its subnet lease from the API',
-    fix: 'kubectl get node {node} -o jsonpath={.spec.podCIDR}; check flannel RBAC (nodes get/list/watch, nodes/status patch)',
+    fix: ({ node }) =>
+      sh`kubectl get node ${node} -o jsonpath={.spec.podCIDR}; check flannel RBAC (nodes get/list/watch, nodes/status patch)`,
   },
   {
     id: 'route-replaced',
@@ -114,7 +123,7 @@ export const LOG_SIGNATURES: readonly LogSignature[] = [
     severity: 'info',
     explanation:
       'host-gw replaced an older route to a peer (normally the vxlan route via flannel.1 after a migration)',
-    fix: '',
+    fix: null,
   },
 ];
 
@@ -147,7 +156,7 @@ export const flannelLogsCheck: Check = {
         const hits = pod.logLines.filter((l) => sig.pattern.test(l));
         if (hits.length === 0) continue;
         const past = sig.id === 'mixed-backends' && settled !== undefined;
-        const fix = past ? '' : sig.fix.replaceAll('{node}', node).replaceAll('{ns}', ns);
+        const fix = past || !sig.fix ? null : sig.fix({ node: nameArg(node), ns: nameArg(ns) });
         findings.push(
           b(sig.id, past ? 'info' : sig.severity, {
             node,

@@ -12,6 +12,7 @@ import { ANNOTATIONS } from '../flannel/names.ts';
 import { cloudRuleFor } from './cloud-provider.ts';
 import { externalInterface, type PublicIpSetting } from './external-interface.ts';
 import { findingBuilder, unreachableReason } from './finding.ts';
+import { nameArg, sh, type Shell } from './shell-command.ts';
 import { nodeViews, type NodeView } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
@@ -27,10 +28,10 @@ const publicIpSetting = (view: NodeView, flag: string | null): PublicIpSetting |
   return flag ? { value: flag, source: 'flanneld --public-ip' } : null;
 };
 
-const unsetPublicIp = (node: string, setting: PublicIpSetting): string =>
+const unsetPublicIp = (node: string, setting: PublicIpSetting): Shell =>
   setting.source.startsWith('annotation')
-    ? `kubectl annotate node ${node} ${ANNOTATIONS.nodePublicIp}-`
-    : 'remove --public-ip from the flanneld args of the DaemonSet';
+    ? sh`kubectl annotate node ${nameArg(node)} ${nameArg(`${ANNOTATIONS.nodePublicIp}-`)}`
+    : sh`remove --public-ip from the flanneld args of the DaemonSet`;
 
 /** flanneld's interface flags from the DaemonSet; undefined when there is no DaemonSet to read them from. */
 type Flags = FlanneldInterfaceFlags | null | undefined;
@@ -79,7 +80,7 @@ const nodeFindings = (view: NodeView, flags: Flags): Finding[] => {
         node: view.name,
         message: `flanneld on ${view.name} would refuse host-gw and crash-loop: "${HOST_GW_NAT_ERROR}" (PublicIP ${ext.extAddr} from ${setting?.source}, ${ext.iface} has ${ext.ifaceAddr})`,
         evidence,
-        remediation: `${unsetPublicIp(view.name, setting!)}  # host-gw routes to the interface address; behind NAT stay on vxlan`,
+        remediation: sh`${unsetPublicIp(view.name, setting!)}  # host-gw routes to the interface address; behind NAT stay on vxlan`,
       }),
     );
   }
@@ -91,7 +92,7 @@ const nodeFindings = (view: NodeView, flags: Flags): Finding[] => {
         node: view.name,
         message: `${ANNOTATIONS.publicIpOverwrite} on ${view.name} is ${overwrite}: flanneld publishes it as the node's public-ip, so every host-gw peer routes ${view.podCIDR ?? 'its podCIDR'} via ${overwrite}, which is not an address of ${ext.iface} (${onIface.join(', ') || 'none'}); host-gw cannot cross NAT`,
         evidence: [...evidence, `${ANNOTATIONS.publicIpOverwrite} = ${overwrite}`],
-        remediation: `kubectl annotate node ${view.name} ${ANNOTATIONS.publicIpOverwrite}-  # then restart its flannel pod`,
+        remediation: sh`kubectl annotate node ${nameArg(view.name)} ${nameArg(`${ANNOTATIONS.publicIpOverwrite}-`)}  # then restart its flannel pod`,
       }),
     );
   }

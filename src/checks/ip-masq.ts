@@ -8,15 +8,10 @@ import { bridgeMasquerades, flannelPlugin, parseCniConf, serializeCniConf } from
 import { CNI_CONF_KEY } from '../flannel/names.ts';
 import type { FlannelInstallFacts } from '../facts/cluster-facts.ts';
 import { findingBuilder } from './finding.ts';
+import { comment, kubeNameArg, quoted, sh, type Shell } from './shell-command.ts';
 import type { Check } from './types.ts';
 
 const b = findingBuilder('ip-masq');
-
-/** Kubernetes object names (DNS subdomains): anything else is not put into a command. */
-const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
-/** POSIX single quotes: the shell passes the text through verbatim. */
-const singleQuoted = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
 /** cni-conf.json with the flannel delegate's ipMasq set to false; every other key as written. */
 const withoutBridgeMasq = (text: string): string => {
@@ -30,13 +25,13 @@ const withoutBridgeMasq = (text: string): string => {
  * Replace cni-conf.json (only that key) and restart the DaemonSet: install-cni copies the file to
  * each node only when a flannel pod starts.
  */
-const fixCommand = (flannel: FlannelInstallFacts, cniConfText: string): string => {
-  const ns = DNS_NAME.test(flannel.namespace) ? flannel.namespace : '<namespace>';
-  const cm = DNS_NAME.test(flannel.configMapName) ? flannel.configMapName : '<configmap>';
-  const dsName = flannel.daemonSet?.name ?? '';
-  const ds = DNS_NAME.test(dsName) ? dsName : '<daemonset>';
+const fixCommand = (flannel: FlannelInstallFacts, cniConfText: string): Shell => {
+  // Kubernetes object names only; anything else becomes a placeholder, not part of the command.
+  const ns = kubeNameArg(flannel.namespace) ?? sh`<namespace>`;
+  const cm = kubeNameArg(flannel.configMapName) ?? sh`<configmap>`;
+  const ds = kubeNameArg(flannel.daemonSet?.name) ?? sh`<daemonset>`;
   const patch = JSON.stringify({ data: { [CNI_CONF_KEY]: withoutBridgeMasq(cniConfText) } });
-  return `kubectl -n ${ns} patch configmap ${cm} --type merge -p ${singleQuoted(patch)} && kubectl -n ${ns} rollout restart daemonset/${ds}`;
+  return sh`kubectl -n ${ns} patch configmap ${cm} --type merge -p ${quoted(patch)} && kubectl -n ${ns} rollout restart daemonset/${ds}`;
 };
 
 export const ipMasqCheck: Check = {
@@ -87,7 +82,7 @@ export const ipMasqCheck: Check = {
       b('cross-node-snat', delegateSays ? 'warn' : 'fail', {
         message: `${why}: the bridge plugin masquerades each pod's traffic to pods on other nodes, which see the node's address instead of the pod's (NetworkPolicies and logs by pod IP miss it)`,
         evidence,
-        remediation: `${fixCommand(flannel, cni.text)}  # then recreate pods started before: each keeps its CNI-… MASQUERADE chain until deleted${egress}`,
+        remediation: sh`${fixCommand(flannel, cni.text)}  # then recreate pods started before: each keeps its CNI-… MASQUERADE chain until deleted${comment(egress)}`,
       }),
     ];
   },

@@ -8,6 +8,7 @@
 // (iptables-nft's table ip filter) still drops the packet, so the accept must be added there.
 import { findingBuilder, sysctlRemediation } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
+import { cidrArg, comment, sh, type Shell } from './shell-command.ts';
 import { netConfOf } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
@@ -29,10 +30,10 @@ const acceptsNetwork = (rules: readonly string[], network: string): boolean =>
  * that chain is the nftables chain `ip filter FORWARD`, so the fix is an nft command (iptables -S then
  * shows it as `-A FORWARD -s <net> -j ACCEPT`); legacy iptables is not nftables, so only iptables can.
  */
-const insertAcceptRemediation = (network: string, iptablesVersion: string | null): string =>
+const insertAcceptRemediation = (network: Shell, iptablesVersion: string | null): Shell =>
   /nf_tables/.test(iptablesVersion ?? '')
-    ? `nft insert rule ip filter FORWARD ip daddr ${network} accept && nft insert rule ip filter FORWARD ip saddr ${network} accept`
-    : `iptables -I FORWARD 1 -s ${network} -j ACCEPT && iptables -I FORWARD 1 -d ${network} -j ACCEPT`;
+    ? sh`nft insert rule ip filter FORWARD ip daddr ${network} accept && nft insert rule ip filter FORWARD ip saddr ${network} accept`
+    : sh`iptables -I FORWARD 1 -s ${network} -j ACCEPT && iptables -I FORWARD 1 -d ${network} -j ACCEPT`;
 
 /** Conntrack use above this share of nf_conntrack_max warns: new connections are dropped at 100%. */
 export const CONNTRACK_WARN_RATIO = 0.8;
@@ -47,19 +48,22 @@ export const kernelCheck: Check = {
     const conf = netConfOf(facts);
     const nftables = conf?.EnableNFTables === true;
     const network = conf?.Network ?? '<Network>';
+    // net-conf.json is ConfigMap text anyone with write access sets: a Network that is not a CIDR
+    // gets no firewall command (config/net-conf-invalid reports it).
+    const networkWord: Shell | null = conf?.Network ? cidrArg(conf.Network) : sh`<Network>`;
     return forEachProbedNode(facts, b, (view, nodeFacts) => {
       const s = nodeFacts.sysctls;
       if (!s) return [b.skipped(sectionReason(nodeFacts, 'sysctls', ['sysctl']), view.name)];
       const node = view.name;
       const out: Finding[] = [];
-      const on = `  # on ${node}`;
+      const on = sh`  # on ${comment(node)}`;
       if (typeof s.ipForward === 'number' && s.ipForward !== 1) {
         out.push(
           b('ip-forward-off', 'fail', {
             node,
             message: `IP forwarding is off on ${node}: it cannot route pod traffic between its pods and other nodes`,
             evidence: [`net.ipv4.ip_forward = ${s.ipForward}`],
-            remediation: sysctlRemediation([['net.ipv4.ip_forward', 1]], '90-flannelctl-forward.conf') + on,
+            remediation: sh`${sysctlRemediation([['net.ipv4.ip_forward', 1]], '90-flannelctl-forward.conf')}${on}`,
           }),
         );
       }
@@ -69,7 +73,7 @@ export const kernelCheck: Check = {
             node,
             message: `br_netfilter is not loaded on ${node}: flanneld exits with "Failed to check br_netfilter" and bridged pod traffic bypasses iptables`,
             evidence: ['/proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory'],
-            remediation: `modprobe br_netfilter && echo br_netfilter > /etc/modules-load.d/br_netfilter.conf${on}`,
+            remediation: sh`modprobe br_netfilter && echo br_netfilter > /etc/modules-load.d/br_netfilter.conf${on}`,
           }),
         );
       } else if (s.bridgeNfCallIptables === 0) {
@@ -78,9 +82,7 @@ export const kernelCheck: Check = {
             node,
             message: `bridge-nf-call-iptables is 0 on ${node}: traffic between pods on cni0 bypasses iptables (Services and NetworkPolicy break)`,
             evidence: ['net.bridge.bridge-nf-call-iptables = 0'],
-            remediation:
-              sysctlRemediation([['net.bridge.bridge-nf-call-iptables', 1]], '90-flannelctl-bridge.conf') +
-              on,
+            remediation: sh`${sysctlRemediation([['net.bridge.bridge-nf-call-iptables', 1]], '90-flannelctl-bridge.conf')}${on}`,
           }),
         );
       }
@@ -95,7 +97,7 @@ export const kernelCheck: Check = {
         const flannelTable = nftTables
           ? `nft list tables: ${FLANNEL_NFT_TABLE} ${nftTables.includes(FLANNEL_NFT_TABLE) ? 'present' : 'absent'}`
           : null;
-        const fix = insertAcceptRemediation(network, ipt.version) + on;
+        const fix = networkWord ? sh`${insertAcceptRemediation(networkWord, ipt.version)}${on}` : undefined;
         if (nftables) {
           if (ipt.forwardPolicy === 'DROP' && !acceptsNetwork(ipt.forwardRules, network)) {
             out.push(
@@ -117,7 +119,7 @@ export const kernelCheck: Check = {
                 node,
                 message: `A DROP/REJECT rule in the iptables FORWARD chain on ${node} may drop pod traffic: flannel's nftables accept rules (${FLANNEL_NFT_TABLE}) cannot override it`,
                 evidence: [policyLine, ...ipt.forwardRules.slice(0, blocking + 1)],
-                remediation: `${fix}; or allow the pod CIDR in firewalld/ufw`,
+                remediation: fix && sh`${fix}; or allow the pod CIDR in firewalld/ufw`,
               }),
             );
           }
@@ -127,7 +129,9 @@ export const kernelCheck: Check = {
               node,
               message: `The iptables FORWARD policy on ${node} is DROP and flannel's FLANNEL-FWD accept rules are absent: forwarded pod traffic is dropped`,
               evidence: [policyLine, ...ipt.forwardRules.slice(0, 10)],
-              remediation: `iptables -A FORWARD -s ${network} -j ACCEPT && iptables -A FORWARD -d ${network} -j ACCEPT${on}; or restart flanneld, which adds FLANNEL-FWD`,
+              remediation:
+                networkWord &&
+                sh`iptables -A FORWARD -s ${networkWord} -j ACCEPT && iptables -A FORWARD -d ${networkWord} -j ACCEPT${on}; or restart flanneld, which adds FLANNEL-FWD`,
             }),
           );
         } else if (blocking >= 0 && (flannelIdx < 0 || blocking < flannelIdx)) {
@@ -136,7 +140,9 @@ export const kernelCheck: Check = {
               node,
               message: `A DROP/REJECT rule precedes flannel's accept rules in the FORWARD chain on ${node} (flannel appends FLANNEL-FWD at the end)`,
               evidence: [policyLine, ...ipt.forwardRules.slice(0, Math.max(blocking, flannelIdx) + 1)],
-              remediation: `iptables -I FORWARD 1 -s ${network} -j ACCEPT && iptables -I FORWARD 1 -d ${network} -j ACCEPT${on}; or allow the pod CIDR in firewalld/ufw`,
+              remediation:
+                networkWord &&
+                sh`iptables -I FORWARD 1 -s ${networkWord} -j ACCEPT && iptables -I FORWARD 1 -d ${networkWord} -j ACCEPT${on}; or allow the pod CIDR in firewalld/ufw`,
             }),
           );
         }
@@ -152,11 +158,10 @@ export const kernelCheck: Check = {
                 `net.netfilter.nf_conntrack_count = ${s.conntrackCount}`,
                 `net.netfilter.nf_conntrack_max = ${s.conntrackMax}`,
               ],
-              remediation:
-                sysctlRemediation(
-                  [['net.netfilter.nf_conntrack_max', Math.max(1000000, s.conntrackMax * 2)]],
-                  '90-flannelctl-conntrack.conf',
-                ) + on,
+              remediation: sh`${sysctlRemediation(
+                [['net.netfilter.nf_conntrack_max', Math.max(1000000, s.conntrackMax * 2)]],
+                '90-flannelctl-conntrack.conf',
+              )}${on}`,
             }),
           );
         }

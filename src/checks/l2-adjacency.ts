@@ -7,6 +7,7 @@ import { routeGetCount, type NodeFacts, type RouteGetResult } from '../facts/nod
 import { formatRouteGet } from './evidence.ts';
 import { findingBuilder, listSome } from './finding.ts';
 import { forEachProbedNode } from './per-node.ts';
+import { comment, ifnameArg, ipArg, sh } from './shell-command.ts';
 import { nodeViews, routedFamilies, uplinkOf, type NodeView } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
@@ -92,7 +93,9 @@ export const l2AdjacencyCheck: Check = {
                   b('no-route', 'fail', {
                     ...at,
                     message: `${view.name} has no ${fam}route to ${peer.name} (${ip}): the nodes cannot reach each other at all`,
-                    remediation: `ip route get ${ip}  # on ${view.name}; check the node network`,
+                    remediation: ipArg(ip)
+                      ? sh`ip route get ${ipArg(ip)!}  # on ${comment(view.name)}; check the node network`
+                      : undefined,
                   }),
                 );
                 break;
@@ -114,7 +117,7 @@ export const l2AdjacencyCheck: Check = {
                       : `${view.name} reaches ${peer.name} (${ip}) through router ${gw}: not L2-adjacent, so host-gw would not work for this pair`,
                     ...(hostGw
                       ? {
-                          remediation: `flannelctl migrate --to vxlan --direct-routing  # net-conf.json ${VXLAN_DR}; or put both nodes on one L2 segment`,
+                          remediation: sh`flannelctl migrate --to vxlan --direct-routing  # net-conf.json ${comment(VXLAN_DR)}; or put both nodes on one L2 segment`,
                         }
                       : {}),
                   }),
@@ -128,7 +131,9 @@ export const l2AdjacencyCheck: Check = {
                     ...at,
                     message: `${view.name} reaches ${peer.name} (${ip}) through ${dev}, not flannel's interface ${uplink?.name}: host-gw routes pinned to ${uplink?.name} will not reach it`,
                     evidence: [...evidence, uplink ? `flannel interface: ${uplink.how}` : ''],
-                    remediation: `flanneld --iface=${dev}  # or the node-public-ip annotation, so flannel uses the interface that reaches its peers`,
+                    remediation: ifnameArg(dev)
+                      ? sh`flanneld --iface=${ifnameArg(dev)!}  # or the node-public-ip annotation, so flannel uses the interface that reaches its peers`
+                      : undefined,
                   }),
                 );
                 break;

@@ -10,6 +10,7 @@
 import type { ClusterFacts } from '../facts/cluster-facts.ts';
 import { findingBuilder, listSome, sysctlRemediation } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
+import { comment, nameArg, sh } from './shell-command.ts';
 import { looseRpFilterSettings, rpFilterInterfaces, RP_FILTER_SYSCTL_FILE } from './rp-filter.ts';
 import { netConfOf, uplinkOf, vxlanDeviceName } from './topology.ts';
 import type { Check } from './types.ts';
@@ -95,7 +96,7 @@ export const mixedWindowCheck: Check = {
           node: view.name,
           message: `Strict rp_filter on ${names} of ${view.name}: during the ${window} window a converted peer's packets arrive on ${uplink.name} while ${view.name} still routes back via flannel.1 (or the reverse), and strict mode drops them until both ends have converted`,
           evidence: lines,
-          remediation: `flannelctl check-rpfilter --fix --nodes ${view.name}  # loose mode (2), persisted: ${sysctls}`,
+          remediation: sh`flannelctl check-rpfilter --fix --nodes ${nameArg(view.name)}  # loose mode (2), persisted: ${comment(sysctls.text)}`,
         }),
       ];
     });

@@ -16,6 +16,7 @@ import {
 import { formatLink } from './evidence.ts';
 import { findingBuilder, listSome } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
+import { comment, ifnameArg, ipArg, nameArg, quoted, sh, type Shell } from './shell-command.ts';
 import { expectedMtuFor } from './subnet-env.ts';
 import { flannelPodCommands, flannelVxlanDevices, nodeViews, uplinkOf } from './topology.ts';
 import type { Check, Finding } from './types.ts';
@@ -65,7 +66,9 @@ export const mtuCheck: Check = {
                 `${uplink.how}, mtu ${mtu}`,
                 `cluster: ${[...tally].map(([m, n]) => `${n} nodes at ${m}`).join(', ')}`,
               ],
-              remediation: `ip link set dev ${uplink.name} mtu ${common}  # on ${view.name}, and in its network configuration`,
+              remediation: ifnameArg(uplink.name)
+                ? sh`ip link set dev ${ifnameArg(uplink.name)!} mtu ${common}  # on ${comment(view.name)}, and in its network configuration`
+                : undefined,
             }),
           );
         }
@@ -78,7 +81,7 @@ export const mtuCheck: Check = {
               node: view.name,
               message: `FLANNEL_MTU on ${view.name} is ${flannelMtu}, the backend rule gives ${expected.value}`,
               evidence: [`FLANNEL_MTU=${flannelMtu}`, expected.evidence],
-              remediation: `${flannelPodCommands(facts, view.name).restart}  # flanneld rewrites subnet.env at start`,
+              remediation: sh`${flannelPodCommands(facts, view.name).restart}  # flanneld rewrites subnet.env at start`,
             }),
           );
         }
@@ -94,7 +97,9 @@ export const mtuCheck: Check = {
                   node: view.name,
                   message: `${dev} on ${view.name} has MTU ${link.mtu}, FLANNEL_MTU is ${target}: flanneld reuses an existing ${dev} without changing its MTU`,
                   evidence: [formatLink(link), `FLANNEL_MTU=${target}`],
-                  remediation: `ip link del ${dev} && ${flannelPodCommands(facts, view.name).restart}  # on ${view.name}`,
+                  remediation: ifnameArg(dev)
+                    ? sh`ip link del ${ifnameArg(dev)!} && ${flannelPodCommands(facts, view.name).restart}  # on ${comment(view.name)}`
+                    : undefined,
                 }),
               );
             }
@@ -125,7 +130,9 @@ export const mtuCheck: Check = {
           b('path-no-reply', 'fail', {
             ...at,
             message: `No don't-fragment packet from ${r.node} reached ${what}, not even small ones`,
-            remediation: `ping -c 3 ${r.address}  # on ${r.node}`,
+            remediation: ipArg(r.address)
+              ? sh`ping -c 3 ${ipArg(r.address)!}  # on ${comment(r.node)}`
+              : undefined,
           }),
         );
       } else if (r.largestPassed < r.expected) {
@@ -134,7 +141,9 @@ export const mtuCheck: Check = {
             ...at,
             message: `The path from ${r.node} to ${what} carries at most ${r.largestPassed} bytes, ${r.expected} expected: larger packets are dropped (a smaller MTU on the way)`,
             evidence: [...at.evidence, `largest passed ${r.largestPassed}, expected ${r.expected}`],
-            remediation: `ping -M do -s ${r.expected - 28} -c 3 ${r.address}  # on ${r.node}; then lower FLANNEL_MTU (vxlan Backend.MTU) or raise the path MTU`,
+            remediation: ipArg(r.address)
+              ? sh`ping -M do -s ${r.expected - 28} -c 3 ${ipArg(r.address)!}  # on ${comment(r.node)}; then lower FLANNEL_MTU (vxlan Backend.MTU) or raise the path MTU`
+              : undefined,
           }),
         );
       } else {
@@ -155,11 +164,12 @@ const bridgeFindings = (facts: NodeFacts, node: string, target: number): Finding
   const out: Finding[] = [];
   const ports = bridgePorts(facts).filter((p) => p.link.kind === 'veth' || p.link.kind === null);
   const stale = ports.filter((p) => p.link.mtu !== null && p.link.mtu !== target);
-  const recreate = (list: typeof stale): string => {
+  const name = nameArg(node);
+  const recreate = (list: typeof stale): Shell => {
     const ips = podIps(list);
-    const drain = `kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data && kubectl uncordon ${node}`;
+    const drain = sh`kubectl drain ${name} --ignore-daemonsets --delete-emptydir-data && kubectl uncordon ${name}`;
     return ips.length === list.length
-      ? `${findPodsCommand(node, ips)}  # then delete each pod (or rollout restart its owner); or: ${drain}`
+      ? sh`${findPodsCommand(node, ips)}  # then delete each pod (or rollout restart its owner); or: ${drain}`
       : drain;
   };
   if (stale.length > 0) {
@@ -202,7 +212,7 @@ const bridgeFindings = (facts: NodeFacts, node: string, target: number): Finding
           ...state.ports.map(formatPort),
         ],
         // Nothing clears BROPT_MTU_SET_BY_USER: only a new cni0 follows its ports again.
-        remediation: `kubectl drain ${node} --ignore-daemonsets --delete-emptydir-data; ip link del ${BRIDGE}  # on ${node}: the bridge plugin recreates it, unpinned, with the next pod; then delete the pods still on ${node} that use the pod network (DaemonSet pods) and kubectl uncordon ${node}. Or reboot ${node}`,
+        remediation: sh`kubectl drain ${name} --ignore-daemonsets --delete-emptydir-data; ip link del ${quoted(BRIDGE)}  # on ${name}: the bridge plugin recreates it, unpinned, with the next pod; then delete the pods still on ${name} that use the pod network (DaemonSet pods) and kubectl uncordon ${name}. Or reboot ${name}`,
       }),
     );
   }

@@ -9,6 +9,7 @@
 import { byName, type ClusterFacts, type PodSandboxEvent } from '../facts/cluster-facts.ts';
 import { SUBNET_ENV_PATH } from '../flannel/names.ts';
 import { findingBuilder, listSome } from './finding.ts';
+import { comment, nameArg, sh } from './shell-command.ts';
 import { flannelPodCommands } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
@@ -59,7 +60,7 @@ const nodeFindings = (facts: ClusterFacts, node: string, events: PodSandboxEvent
         ...(existsNow
           ? {}
           : {
-              remediation: `${flannelPodCommands(facts, node).logs}  # why flanneld on ${node} has not written subnet.env`,
+              remediation: sh`${flannelPodCommands(facts, node).logs}  # why flanneld on ${comment(node)} has not written subnet.env`,
             }),
       }),
     );
@@ -70,7 +71,7 @@ const nodeFindings = (facts: ClusterFacts, node: string, events: PodSandboxEvent
         node,
         message: `flannel's CNI plugin failed to set up pods on ${node} (${podsOf(other)}); the event says why`,
         evidence: evidenceOf(other),
-        remediation: `kubectl get events -A --field-selector reason=FailedCreatePodSandBox,source=kubelet | grep ${node}`,
+        remediation: sh`kubectl get events -A --field-selector reason=FailedCreatePodSandBox,source=kubelet | grep -F -- ${nameArg(node)}`,
       }),
     );
   }

@@ -1,6 +1,8 @@
-// Every check in the order doctor runs and prints them: flannel itself, its config and per-node state,
-// then the data path (routes, L2, rp_filter, MTU), logs, kernel prerequisites and tuning last.
+// Every check in the order doctor runs and prints them: flannel itself, its config and node annotations,
+// per-node state, then the data path (routes, L2, rp_filter, MTU), logs, kernel prerequisites and tuning
+// last.
 import { UsageError } from '../errors.ts';
+import { annotationsCheck } from './annotations.ts';
 import { backendConsistencyCheck } from './backend-consistency.ts';
 import { configCheck } from './config.ts';
 import { flannelHealthCheck } from './flannel-health.ts';
@@ -21,6 +23,7 @@ import type { Check } from './types.ts';
 export const ALL_CHECKS: readonly Check[] = [
   flannelHealthCheck,
   configCheck,
+  annotationsCheck,
   backendConsistencyCheck,
   subnetEnvCheck,
   ipMasqCheck,

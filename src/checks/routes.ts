@@ -13,6 +13,7 @@ import { contains, tryParseCidr, type Cidr } from '../flannel/cidr.ts';
 import { formatFdb, formatNeighbour, formatRoute } from './evidence.ts';
 import { findingBuilder, listSome, type FindingBuilder } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
+import { cidrArg, comment, ifnameArg, ipArg, macArg, sh, type Shell } from './shell-command.ts';
 import {
   flannelPodCommands,
   isRouteGetAdjacent,
@@ -51,7 +52,7 @@ interface FamilyPlan {
   /** '' or 'IPv6 ', before "podCIDR" and "route" in messages. */
   readonly label: string;
   /** `ip` or `ip -6` in remediations. */
-  readonly ip: string;
+  readonly ip: Shell;
   readonly device: string;
   readonly network: Cidr | undefined;
   readonly peers: readonly PeerAddress[];
@@ -111,7 +112,7 @@ export const routesCheck: Check = {
       plans.push({
         family: 'inet',
         label: '',
-        ip: 'ip',
+        ip: sh`ip`,
         device: vxlanDeviceName(conf),
         network: conf?.Network ? tryParseCidr(conf.Network) : undefined,
         peers: peers.map((p) => ({ name: p.name, cidr: p.podCIDR!, ip: p.publicIp!, vtepMac: p.vtepMac })),
@@ -131,7 +132,7 @@ export const routesCheck: Check = {
       plans.push({
         family: 'inet6',
         label: 'IPv6 ',
-        ip: 'ip -6',
+        ip: sh`ip -6`,
         device: vxlanV6DeviceName(conf),
         network: conf?.IPv6Network ? tryParseCidr(conf.IPv6Network) : undefined,
         peers: peers.map((p) => ({
@@ -210,16 +211,26 @@ interface PeerContext {
   readonly uplink: string | null;
   /** FamilyPlan.label and .ip. */
   readonly label: string;
-  readonly ip: string;
+  readonly ip: Shell;
 }
 
 // Remediations and evidence are built only for a finding (~1M healthy pairs at 1,000 nodes), by
 // module-level functions: closures per pair cost more than the strings they saved.
-const directFixFor = (cidr: string, peerIp: string, node: string, ctx: PeerContext): string =>
-  `${ctx.ip} route replace ${cidr} via ${peerIp}${ctx.uplink ? ` dev ${ctx.uplink}` : ''}  # on ${node}`;
+// Every value is validated where it enters (nodeViews, the probe's parsers) and again here: a value
+// that is not what it claims yields no command.
+const devPart = (uplink: string | null): Shell | null => {
+  const dev = ifnameArg(uplink);
+  return dev ? sh` dev ${dev}` : null;
+};
 
-const vxlanFixFor = (facts: Parameters<Check['evaluate']>[0], node: string): string =>
-  `${flannelPodCommands(facts, node).restart}  # flanneld re-adds vxlan routes, neighbours and fdb entries at start`;
+const directFixFor = (cidr: string, peerIp: string, node: string, ctx: PeerContext): Shell | undefined => {
+  const [dst, via] = [cidrArg(cidr), ipArg(peerIp)];
+  if (!dst || !via) return undefined;
+  return sh`${ctx.ip} route replace ${dst} via ${via}${devPart(ctx.uplink) ?? sh``}  # on ${comment(node)}`;
+};
+
+const vxlanFixFor = (facts: Parameters<Check['evaluate']>[0], node: string): Shell =>
+  sh`${flannelPodCommands(facts, node).restart}  # flanneld re-adds vxlan routes, neighbours and fdb entries at start`;
 
 const fixFor = (
   facts: Parameters<Check['evaluate']>[0],
@@ -227,12 +238,30 @@ const fixFor = (
   cidr: string,
   peerIp: string,
   ctx: PeerContext,
-): string =>
-  ctx.expect === 'vxlan'
-    ? vxlanFixFor(facts, node)
-    : ctx.backend === 'host-gw'
-      ? `${directFixFor(cidr, peerIp, node, ctx)}; flanneld re-adds missing host-gw routes every 10 s, see ${flannelPodCommands(facts, node).logs}`
-      : directFixFor(cidr, peerIp, node, ctx);
+): Shell | undefined => {
+  if (ctx.expect === 'vxlan') return vxlanFixFor(facts, node);
+  const direct = directFixFor(cidr, peerIp, node, ctx);
+  return ctx.backend === 'host-gw' && direct
+    ? sh`${direct}; flanneld re-adds missing host-gw routes every 10 s, see ${comment(flannelPodCommands(facts, node).logs.text)}`
+    : direct;
+};
+
+const neighFixFor = (
+  gw: string,
+  vtepMac: string | null,
+  node: string,
+  ctx: PeerContext,
+): Shell | undefined => {
+  const [ip, mac, dev] = [ipArg(gw), macArg(vtepMac), ifnameArg(ctx.device)];
+  if (!ip || !mac || !dev) return undefined;
+  return sh`${ctx.ip} neigh replace ${ip} dev ${dev} lladdr ${mac} nud permanent  # on ${comment(node)}`;
+};
+
+const fdbFixFor = (vtepMac: string, peerIp: string, node: string, ctx: PeerContext): Shell | undefined => {
+  const [mac, dst, dev] = [macArg(vtepMac), ipArg(peerIp), ifnameArg(ctx.device)];
+  if (!mac || !dst || !dev) return undefined;
+  return sh`bridge fdb replace ${mac} dev ${dev} dst ${dst}  # on ${comment(node)}`;
+};
 
 const expectedTextFor = (cidr: string, peerIp: string, ctx: PeerContext): string =>
   ctx.expect === 'vxlan'
@@ -268,7 +297,9 @@ const checkPeer = (
         ...at,
         message: `${node} has ${routes.length} ${label}routes to ${peer.name}'s ${label}podCIDR ${cidr}: the lowest metric wins, the others are stale`,
         evidence: routes.map(formatRoute),
-        remediation: `${ctx.ip} route del ${cidr} ...  # on ${node}: keep only "${ctx.expect === 'vxlan' ? `via ${networkAddress(cidr)} dev ${ctx.device} onlink` : `via ${peerIp}${ctx.uplink ? ` dev ${ctx.uplink}` : ''}`}"`,
+        remediation: cidrArg(cidr)
+          ? sh`${ctx.ip} route del ${cidrArg(cidr)!} ...  # on ${comment(node)}: keep only "${comment(ctx.expect === 'vxlan' ? `via ${networkAddress(cidr)} dev ${ctx.device} onlink` : `via ${peerIp}${ctx.uplink ? ` dev ${ctx.uplink}` : ''}`)}"`
+          : undefined,
       }),
     ];
   }
@@ -343,9 +374,7 @@ const checkPeer = (
         ...at,
         message: `${node} has no ${ctx.device} neighbour entry for ${gw} (${peer.name}'s VTEP): packets to ${cidr} cannot be encapsulated`,
         evidence: [formatRoute(route), `no neighbour ${gw} dev ${ctx.device}`],
-        remediation: peer.vtepMac
-          ? `${ctx.ip} neigh replace ${gw} dev ${ctx.device} lladdr ${peer.vtepMac} nud permanent  # on ${node}`
-          : vxlanFixFor(facts, node),
+        remediation: neighFixFor(gw, peer.vtepMac, node, ctx) ?? vxlanFixFor(facts, node),
       }),
     );
   } else if (peer.vtepMac && neighbour.lladdr.toLowerCase() !== peer.vtepMac) {
@@ -357,7 +386,7 @@ const checkPeer = (
           formatNeighbour(neighbour),
           `annotation backend-${label ? 'v6-' : ''}data of ${peer.name}: VtepMAC ${peer.vtepMac}`,
         ],
-        remediation: `${ctx.ip} neigh replace ${gw} dev ${ctx.device} lladdr ${peer.vtepMac} nud permanent  # on ${node}`,
+        remediation: neighFixFor(gw, peer.vtepMac, node, ctx),
       }),
     );
   } else if (!neighbour.state.includes('PERMANENT')) {
@@ -379,7 +408,7 @@ const checkPeer = (
           ...at,
           message: `${node} has no ${ctx.device} fdb entry for ${mac} (${peer.name}'s VTEP): encapsulated packets have no destination`,
           evidence: [`bridge fdb show dev ${ctx.device}: no entry for ${mac}`],
-          remediation: `bridge fdb replace ${mac} dev ${ctx.device} dst ${peerIp}  # on ${node}`,
+          remediation: fdbFixFor(mac, peerIp, node, ctx),
         }),
       );
     } else if (!entries.some((e) => e.dst === peerIp)) {
@@ -388,7 +417,7 @@ const checkPeer = (
           ...at,
           message: `${node}'s fdb entry for ${peer.name}'s VTEP ${mac} points to ${entries.map((e) => e.dst ?? '?').join(', ')}, not ${peerIp}`,
           evidence: entries.map(formatFdb),
-          remediation: `bridge fdb replace ${mac} dev ${ctx.device} dst ${peerIp}  # on ${node}`,
+          remediation: fdbFixFor(mac, peerIp, node, ctx),
         }),
       );
     }
@@ -416,7 +445,9 @@ const staleRoutes = (view: NodeView, nodeFacts: NodeFacts, plan: FamilyPlan): Fi
         node: view.name,
         message: `${view.name} has a ${plan.label}route to ${r.dst}, which is no node's ${plan.label}podCIDR: left over from a deleted or re-addressed node`,
         evidence: [formatRoute(r)],
-        remediation: `${plan.ip} route del ${r.dst}${r.dev ? ` dev ${r.dev}` : ''}  # on ${view.name}`,
+        remediation: cidrArg(r.dst)
+          ? sh`${plan.ip} route del ${cidrArg(r.dst)!}${devPart(r.dev ?? null) ?? sh``}  # on ${comment(view.name)}`
+          : undefined,
       }),
     );
   }

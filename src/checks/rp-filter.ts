@@ -21,6 +21,7 @@ import { contains, tryParseCidr, type Cidr } from '../flannel/cidr.ts';
 import { formatRoute, formatRouteGet } from './evidence.ts';
 import { findingBuilder, sysctlRemediation } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
+import { comment, sh } from './shell-command.ts';
 import { flannelVxlanDevices, netConfOf, uplinkOf } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
@@ -160,7 +161,7 @@ export const rpFilterCheck: Check = {
       const peerIps = views.filter((v) => v.name !== view.name && v.publicIp).map((v) => v.publicIp!);
       const asymmetry = asymmetryEvidence(nodeFacts, uplink.name, network, peerIps);
       const settings = looseRpFilterSettings(strict.map((v) => v.name));
-      const remediation = `${sysctlRemediation(settings, RP_FILTER_SYSCTL_FILE)}  # on ${view.name}`;
+      const remediation = sh`${sysctlRemediation(settings, RP_FILTER_SYSCTL_FILE)}  # on ${comment(view.name)}`;
       const names = strict.map((v) => v.name).join(', ');
       const findings: Finding[] = [];
       if (asymmetry.length > 0) {

@@ -8,6 +8,7 @@ import type { ClusterFacts } from '../facts/cluster-facts.ts';
 import type { NodeFacts } from '../facts/node-facts.ts';
 import { findingBuilder } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
+import { sh } from './shell-command.ts';
 import { flannelPodCommands, flannelSubnetFor, netConfOf, uplinkOf, type NodeView } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
@@ -70,7 +71,7 @@ export const subnetEnvCheck: Check = {
             node: view.name,
             message: `${key} on ${view.name} is ${actual ?? 'unset'}, expected ${expected} (${why})`,
             evidence: [`${SUBNET_ENV_PATH}: ${key}=${env.raw[key] ?? ''}`],
-            remediation: `${restart}  # flanneld rewrites subnet.env at start`,
+            remediation: sh`${restart}  # flanneld rewrites subnet.env at start`,
           }),
         );
       if (conf?.Network && env.network !== conf.Network) {
@@ -87,7 +88,7 @@ export const subnetEnvCheck: Check = {
             node: view.name,
             message: `FLANNEL_MTU on ${view.name} is ${env.mtu ?? 'unset'}, expected ${mtu.value}: flanneld has not restarted since the backend or MTU changed`,
             evidence: [`${SUBNET_ENV_PATH}: FLANNEL_MTU=${env.raw.FLANNEL_MTU ?? ''}`, mtu.evidence],
-            remediation: `${restart}  # flanneld rewrites subnet.env at start`,
+            remediation: sh`${restart}  # flanneld rewrites subnet.env at start`,
           }),
         );
       }

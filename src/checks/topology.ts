@@ -5,6 +5,7 @@ import { byName, isFlannelVxlanDevice } from '../facts/cluster-facts.ts';
 import { routeGetCount, type NodeFacts } from '../facts/node-facts.ts';
 import { parseIp, tryParseCidr } from '../flannel/cidr.ts';
 import { ipv4Enabled, ipv6Enabled, type NetConf } from '../flannel/net-conf.ts';
+import { macArg, nameArg, sh, type Shell } from './shell-command.ts';
 
 export interface NodeView {
   readonly name: string;
@@ -46,6 +47,14 @@ const ipv6Literal = (value: string | null | undefined): string | null =>
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
+// flanneld parses public-ip with ip.ParseIP4 and drops a node whose value fails, as it drops one whose
+// backend-data has no valid VtepMAC (pkg/subnet/kube/kube.go nodeToLease, handleAddLeaseEvent;
+// pkg/backend/vxlan/vxlan_network.go handleSubnetEvents): such a peer has no next hop, and no
+// remediation may carry the text (the annotations check reports it as invalid).
+const ipv4Literal = (value: string | null | undefined): string | null =>
+  value ? (parseIp(value)?.family === 'ipv4' ? value : null) : null;
+const macOf = (value: string | null | undefined): string | null => (macArg(value) ? value! : null);
+
 /** API nodes and probed nodes by name, sorted; each view says what is known about that node. */
 export const nodeViews = (facts: ClusterFacts): NodeView[] => {
   const apiByName = new Map((facts.api?.nodes ?? []).map((n) => [n.name, n]));
@@ -62,13 +71,15 @@ export const nodeViews = (facts: ClusterFacts): NodeView[] => {
       probe,
       facts: nodeFacts,
       publicIp:
-        api?.flannel.publicIp ?? api?.internalIP ?? (probed && IPV4.test(probed) ? probed : null) ?? null,
+        api?.flannel.publicIp != null
+          ? ipv4Literal(api.flannel.publicIp)
+          : (ipv4Literal(api?.internalIP) ?? (probed && IPV4.test(probed) ? probed : null) ?? null),
       podCIDR: (api ? cidrOfFamily(api.podCIDRs, 'ipv4') : null) ?? subnetEnvCidr(nodeFacts),
-      vtepMac: api?.flannel.vtepMac ?? null,
+      vtepMac: macOf(api?.flannel.vtepMac),
       backendType: api?.flannel.backendType ?? null,
       publicIpv6: ipv6Literal(api?.flannel.publicIpv6),
       podCIDRv6: (api ? cidrOfFamily(api.podCIDRs, 'ipv6') : null) ?? subnetEnvCidr(nodeFacts, 'ipv6Subnet'),
-      vtepMacV6: api?.flannel.vtepMacV6 ?? null,
+      vtepMacV6: macOf(api?.flannel.vtepMacV6),
     };
   });
 };
@@ -143,18 +154,19 @@ export const flannelNamespace = (facts: ClusterFacts): string =>
   facts.api?.flannel?.namespace ?? 'kube-flannel';
 
 /** `kubectl` commands addressing the flanneld pod on a node, by name when the API told us. */
-export const flannelPodCommands = (facts: ClusterFacts, node: string): { logs: string; restart: string } => {
-  const ns = flannelNamespace(facts);
+export const flannelPodCommands = (facts: ClusterFacts, node: string): { logs: Shell; restart: Shell } => {
+  const ns = nameArg(flannelNamespace(facts));
   const pod = facts.api?.flannel?.pods.find((p) => p.node === node);
   if (pod) {
+    const name = nameArg(pod.name);
     return {
-      logs: `kubectl -n ${ns} logs ${pod.name} -c kube-flannel --tail=100`,
-      restart: `kubectl -n ${ns} delete pod ${pod.name}`,
+      logs: sh`kubectl -n ${ns} logs ${name} -c kube-flannel --tail=100`,
+      restart: sh`kubectl -n ${ns} delete pod ${name}`,
     };
   }
-  const select = `-l app=flannel --field-selector spec.nodeName=${node}`;
+  const select = sh`-l app=flannel --field-selector ${nameArg(`spec.nodeName=${node}`)}`;
   return {
-    logs: `kubectl -n ${ns} logs $(kubectl -n ${ns} get pod ${select} -o name) -c kube-flannel --tail=100`,
-    restart: `kubectl -n ${ns} delete pod ${select}`,
+    logs: sh`kubectl -n ${ns} logs $(kubectl -n ${ns} get pod ${select} -o name) -c kube-flannel --tail=100`,
+    restart: sh`kubectl -n ${ns} delete pod ${select}`,
   };
 };

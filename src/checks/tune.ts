@@ -6,6 +6,7 @@
 import type { Sysctls } from '../facts/node-facts.ts';
 import { findingBuilder, listSome, sysctlRemediation } from './finding.ts';
 import { forEachProbedNode, sectionReason } from './per-node.ts';
+import { comment, sh } from './shell-command.ts';
 import { nodeViews } from './topology.ts';
 import type { Check, Finding } from './types.ts';
 
@@ -207,10 +208,10 @@ const evaluateNode = (name: string, s: Sysctls): Finding[] => {
         node: name,
         message: `${changes.length} recommended throughput setting${changes.length === 1 ? '' : 's'} on ${name} differ${changes.length === 1 ? 's' : ''}: flannelctl tune --apply sets ${changes.length === 1 ? 'it' : 'them'}`,
         evidence: changeLines(changes),
-        remediation: `${sysctlRemediation(
+        remediation: sh`${sysctlRemediation(
           changes.map((c) => [c.key, c.value] as const),
           TUNE_SYSCTL_FILE,
-        )}  # on ${name}, or: flannelctl tune --apply`,
+        )}  # on ${comment(name)}, or: flannelctl tune --apply`,
       }),
     );
   }
@@ -230,7 +231,7 @@ const evaluateNode = (name: string, s: Sysctls): Finding[] => {
         node: name,
         message: `Every UDP, unix and netlink socket on ${name} and in its pods starts with a buffer this large: one slow consumer pins that much kernel memory, and TCP does not use it`,
         evidence: large,
-        remediation: `sysctl -w net.core.rmem_default=212992 net.core.wmem_default=212992  # on ${name} (the usual kernel default), and drop the lines that set them from /etc/sysctl.d/`,
+        remediation: sh`sysctl -w net.core.rmem_default=212992 net.core.wmem_default=212992  # on ${comment(name)} (the usual kernel default), and drop the lines that set them from /etc/sysctl.d/`,
       }),
     );
   }

@@ -1,6 +1,7 @@
 // The contract between facts, checks and the report: a check is a pure function from ClusterFacts to
 // findings; findings carry stable codes (CI allow-lists them), the proof and the fix.
 import type { ClusterFacts } from '../facts/cluster-facts.ts';
+import type { Remediation } from './shell-command.ts';
 
 /**
  * pass: checked and fine; info: worth knowing, nothing wrong; warn: likely to hurt; fail: broken;
@@ -26,7 +27,7 @@ export interface Finding {
   /** The lines that prove it: a route, a sysctl, a log line. */
   readonly evidence: readonly string[];
   /** What an operator would type, with the real node, interface and values filled in. */
-  readonly remediation?: string;
+  readonly remediation?: Remediation;
 }
 
 export interface Check {

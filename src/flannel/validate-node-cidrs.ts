@@ -41,7 +41,8 @@ export const validateNodeCidrs = (
         severity: 'error',
         field: nodeField(node.name),
         message: `node "${node.name}" has no podCIDR: flanneld fails with "node \\"${node.name}\\" pod cidr not assigned"`,
-        fix: `run kube-controller-manager with --allocate-node-cidrs=true --cluster-cidr=${conf.Network ?? '<Network>'}, or set spec.podCIDR on the node before it joins`,
+        // Network is ConfigMap text: only a CIDR goes into the command; validateNetConf reports others.
+        fix: `run kube-controller-manager with --allocate-node-cidrs=true --cluster-cidr=${conf.Network && tryParseCidr(conf.Network) ? conf.Network : '<Network>'}, or set spec.podCIDR on the node before it joins`,
       });
       continue;
     }

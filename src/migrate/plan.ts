@@ -3,6 +3,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { NetConf } from '../flannel/net-conf.ts';
 import { serializeNetConf, withBackend } from '../flannel/net-conf.ts';
+import { comment, sh } from '../checks/shell-command.ts';
 import { byName } from '../facts/cluster-facts.ts';
 import type { PlannedRequest } from './requests.ts';
 import { backendLabel, targetBackend, targetLabel, type MigrationTarget } from './target.ts';
@@ -126,7 +127,9 @@ export const buildPlan = (input: PlanInput): MigrationPlan => {
     window,
     estimatedSeconds: stepsNeeded * PER_NODE_ESTIMATE_SECONDS + FIXED_ESTIMATE_SECONDS,
     requests: input.requests,
-    nodeCommands: toHostGw && input.cleanup ? nodes.map((n) => `ip link del flannel.1  # on ${n}`) : [],
+    // Printed for the operator: the node name stays inside the comment, on one line.
+    nodeCommands:
+      toHostGw && input.cleanup ? nodes.map((n) => sh`ip link del flannel.1  # on ${comment(n)}`.text) : [],
   };
 };
 

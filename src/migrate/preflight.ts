@@ -1,6 +1,7 @@
 // The gate before any change: the `doctor --for` checks against the target backend, the routes as they
 // are now (against the current backend), every node reachable, and a DaemonSet that can roll at all.
 import { selectChecks } from '../checks/registry.ts';
+import { comment, nameArg, sh, type Remediation } from '../checks/shell-command.ts';
 import type { Finding } from '../checks/types.ts';
 import { HOST_GW_PREFLIGHT_CHECKS } from '../diagnose/doctor.ts';
 import type { ClusterFacts } from '../facts/cluster-facts.ts';
@@ -9,7 +10,7 @@ import type { ForcedFailure } from './state.ts';
 import type { MigrationTarget } from './target.ts';
 
 export interface PreflightFailure extends ForcedFailure {
-  readonly remediation?: string;
+  readonly remediation?: Remediation;
   /** --force cannot help: the rollout itself could not proceed. */
   readonly blocking: boolean;
 }
@@ -50,7 +51,9 @@ export const runPreflight = (facts: ClusterFacts, target: MigrationTarget): Pref
       f.code.startsWith('l2-adjacency/') && target.type === 'host-gw'
         ? {
             ...asFailure(f),
-            remediation: `flannelctl migrate --to vxlan --direct-routing  # host-gw routes where nodes share L2, vxlan for ${f.node ?? ''}${f.peer ? ` <-> ${f.peer}` : ''}`,
+            remediation:
+              sh`flannelctl migrate --to vxlan --direct-routing  # host-gw routes where nodes share L2, vxlan for ${comment(`${f.node ?? ''}${f.peer ? ` <-> ${f.peer}` : ''}`)}`
+                .text,
           }
         : asFailure(f),
     );
@@ -73,7 +76,9 @@ export const runPreflight = (facts: ClusterFacts, target: MigrationTarget): Pref
     failures.push({
       code: 'migrate/update-strategy',
       message: `daemonset ${ds.namespace}/${ds.name} uses updateStrategy ${ds.updateStrategy}: a restart would not replace any pod, so flanneld would never read the new backend`,
-      remediation: `kubectl -n ${ds.namespace} patch ds ${ds.name} -p '{"spec":{"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1}}}}'`,
+      remediation:
+        sh`kubectl -n ${nameArg(ds.namespace)} patch ds ${nameArg(ds.name)} -p '{"spec":{"updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1}}}}'`
+          .text,
       blocking: true,
     });
   }

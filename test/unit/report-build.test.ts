@@ -36,7 +36,7 @@ describe('buildReport', () => {
       report.checks.map((c) => c.id),
       [...CHECK_IDS],
     );
-    assert.deepEqual(report.summary, { pass: 34, info: 3, warn: 0, fail: 0, error: 0, skipped: 0 });
+    assert.deepEqual(report.summary, { pass: 35, info: 3, warn: 0, fail: 0, error: 0, skipped: 0 });
     assert.deepEqual(report.cluster, {
       namespace: 'kube-flannel',
       daemonSet: 'kube-flannel-ds',
@@ -89,6 +89,7 @@ describe('buildReport', () => {
       [
         'flannel-health/skipped: no Kubernetes API facts (running from an inventory only)',
         'config/skipped: no Kubernetes API facts (running from an inventory only)',
+        'annotations/skipped: no Kubernetes API facts (running from an inventory only)',
         'ip-masq/skipped: no Kubernetes API facts (running from an inventory only)',
         'host-gw/skipped: no Kubernetes API facts (running from an inventory only)',
         'mixed-window/skipped: no Kubernetes API facts (running from an inventory only)',
