@@ -13,10 +13,8 @@ export const rbacCommand = (io: Io): Command =>
         .choices(['doctor', 'migrate', 'install', 'bench'])
         .makeOptionMandatory(),
     )
-    .option(
-      '--namespace-scoped',
-      'grant namespaced resources with a Role in their namespace, not cluster-wide',
-    )
+    // Always so now (writes and execs are never granted cluster-wide); accepted so CI scripts keep working.
+    .addOption(new Option('--namespace-scoped').hideHelp())
     .option('--service-account <name>', 'the ServiceAccount to bind', 'flannelctl')
     .option(
       '--sa-namespace <ns>',
@@ -41,10 +39,12 @@ export const rbacCommand = (io: Io): Command =>
       `
 Prints YAML (-o json: a v1 List) for \`kubectl apply -f -\`; nothing is sent to a cluster. -n sets
 flannel's namespace (default kube-flannel). Each rule carries a comment saying why it is needed.
+Every write and exec (pods, pods/exec, daemonsets, configmaps) is granted by a Role in flannel's
+namespace (bench: its own namespace) only; cluster-wide are reads such as nodes and events.
 
 Examples:
   flannelctl rbac --for doctor | kubectl apply -f -
-  flannelctl rbac --for migrate --namespace-scoped --service-account ci --sa-namespace ci`,
+  flannelctl rbac --for migrate --service-account ci --sa-namespace ci`,
     )
     .action(async (flags: RbacFlags, command: Command) => {
       const { runRbac } = await import('../rbac/run.ts');

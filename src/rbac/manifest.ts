@@ -1,5 +1,6 @@
 // Turns a command's needs into objects for `kubectl apply -f -`: a ServiceAccount for CI, a ClusterRole
-// (and, with --namespace-scoped, a Role per namespace) and their bindings to that ServiceAccount.
+// for what is cluster-wide (reads, and cluster-scoped objects limited by name), a Role in each namespace
+// for everything else (every write and exec), and their bindings to that ServiceAccount.
 import type { KubeObject } from '../flannel/kube-object.ts';
 import { LEGACY_NAMESPACE } from '../flannel/names.ts';
 import type { Need, NeedsContext, PolicyRule, RbacCommand, RuleScope } from './needs.ts';
@@ -7,8 +8,6 @@ import { needsFor } from './needs.ts';
 
 export interface RbacOptions extends NeedsContext {
   readonly command: RbacCommand;
-  /** Namespaced rules go into Roles in their namespace instead of the ClusterRole. */
-  readonly namespaceScoped: boolean;
   readonly serviceAccount: string;
   readonly serviceAccountNamespace: string;
 }
@@ -22,6 +21,8 @@ export interface RbacObject {
 const RBAC_V1 = 'rbac.authorization.k8s.io/v1';
 /** Namespaces every cluster has; anything else the manifest creates for the ServiceAccount. */
 const BUILTIN_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+/** Pod Security admission: no privileged, hostNetwork, hostPath or added capabilities there. */
+const BASELINE = { 'pod-security.kubernetes.io/enforce': 'baseline' };
 
 const labels = (command: RbacCommand) => ({
   'app.kubernetes.io/managed-by': 'flannelctl',
@@ -88,8 +89,12 @@ export const buildRbacManifest = (o: RbacOptions): RbacObject[] => {
   });
   const subject = { kind: 'ServiceAccount', name: o.serviceAccount, namespace: o.serviceAccountNamespace };
   const objects: RbacObject[] = [];
-  const namespaceObject = (ns: string): RbacObject => ({
-    object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: labels(o.command) } },
+  const namespaceObject = (ns: string, extraLabels: Record<string, string> = {}): RbacObject => ({
+    object: {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns, labels: { ...labels(o.command), ...extraLabels } },
+    },
   });
   if (!BUILTIN_NAMESPACES.has(o.serviceAccountNamespace))
     objects.push(namespaceObject(o.serviceAccountNamespace));
@@ -102,15 +107,31 @@ export const buildRbacManifest = (o: RbacOptions): RbacObject[] => {
   });
 
   const byNamespace = new Map<string | undefined, Need[]>();
-  const precreated = o.namespaceScoped ? createdNamespaces(all) : [];
+  const precreated = createdNamespaces(all);
   for (const need of all) {
-    if (o.namespaceScoped && need.createsScopeNamespace) continue;
-    const ns = o.namespaceScoped ? namespaceOf(need.scope, o) : undefined;
+    if (need.createsScopeNamespace) continue;
+    const ns = namespaceOf(need.scope, o);
     byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), need]);
   }
   for (const [ns, needs] of byNamespace) byNamespace.set(ns, withoutCovered(needs));
+  // A ClusterRoleBinding's rules apply in every namespace too: a namespace's rule they cover goes.
+  const clusterWide = byNamespace.get(undefined) ?? [];
+  for (const [ns, needs] of byNamespace) {
+    if (ns === undefined) continue;
+    byNamespace.set(
+      ns,
+      needs.filter((need) => {
+        const i = clusterWide.findIndex((c) => coversRule(c.rule, need.rule));
+        if (i >= 0) clusterWide[i] = { ...clusterWide[i]!, why: `${clusterWide[i]!.why}; ${need.why}` };
+        return i < 0;
+      }),
+    );
+    if (byNamespace.get(ns)!.length === 0) byNamespace.delete(ns);
+  }
   for (const ns of precreated) {
-    if (ns !== o.serviceAccountNamespace && !BUILTIN_NAMESPACES.has(ns)) objects.push(namespaceObject(ns));
+    if (ns === o.serviceAccountNamespace || BUILTIN_NAMESPACES.has(ns)) continue;
+    // bench's pods are ordinary ones: baseline Pod Security keeps its pod create from being node root.
+    objects.push(namespaceObject(ns, ns === o.benchNamespace && ns !== o.namespace ? BASELINE : {}));
   }
   const rules = (needs: readonly Need[]): PolicyRule[] => needs.map((n) => n.rule);
   const comments = (needs: readonly Need[]): string[] => needs.map((n) => n.why);

@@ -1,5 +1,6 @@
 // The API permissions each command needs, one rule per reason. Derived from the requests each command
-// makes against the API emulator (test/e2e/rbac.test.ts proves every rule is needed and enough).
+// makes against the API emulator (test/e2e/rbac-needed.test.ts proves every rule is needed and enough,
+// rbac-scope.test.ts that nothing broader is granted).
 import {
   CLUSTER_ROLE_BINDING_NAME,
   CLUSTER_ROLE_NAME,
@@ -33,7 +34,7 @@ export interface Need {
   /** Shown as a comment above the rule. */
   readonly why: string;
   /**
-   * Only needed to create a namespace the manifest itself creates with --namespace-scoped (a Role must
+   * Only needed to create a namespace the manifest itself creates (a Role must
    * live in an existing namespace), so left out there.
    */
   readonly createsScopeNamespace?: true;

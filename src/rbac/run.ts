@@ -9,7 +9,6 @@ import { rbacJson, rbacYaml } from './print.ts';
 
 export interface RbacFlags {
   for: RbacCommand;
-  namespaceScoped?: boolean;
   serviceAccount: string;
   saNamespace: string;
   benchNamespace: string;
@@ -22,7 +21,6 @@ export const runRbac = (flags: RbacFlags, globals: GlobalOptions, io: Io): void 
     throw new UsageError('--node-access applies only to --for doctor');
   const objects = buildRbacManifest({
     command: flags.for,
-    namespaceScoped: flags.namespaceScoped ?? false,
     serviceAccount: flags.serviceAccount,
     serviceAccountNamespace: flags.saNamespace,
     namespace,
@@ -38,6 +36,7 @@ export const runRbac = (flags: RbacFlags, globals: GlobalOptions, io: Io): void 
     rbacYaml(
       objects,
       ` Least privilege for \`flannelctl ${flags.for}\` (flannel namespace ${namespace}) as ${user}.\n` +
+        ' Every write and exec is granted by a Role in its namespace only; the ClusterRole holds the rest.\n' +
         ' Pipe into `kubectl apply -f -`; the comment above each rule says why it is needed.',
     ),
   );

@@ -1,9 +1,12 @@
 // RBAC helpers for end-to-end tests: what a command asked the API for, and a CI ServiceAccount user
 // whose kubeconfig the command then runs with.
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { runCli } from './cli.ts';
 import type { KubeObject } from '../../src/sim/cluster-seed.ts';
 import type { ApiServer, RequestRecord } from '../../src/sim/apiserver/index.ts';
 import { serviceAccountUser } from '../../src/sim/apiserver/index.ts';
+import { resourceByName } from '../../src/sim/apiserver/resources.ts';
 
 /** The API group of a resource path: '' for /api/v1, else the segment after /apis. */
 export const groupOfPath = (path: string): string =>
@@ -24,6 +27,7 @@ export const accessTuples = (records: readonly RequestRecord[], user?: string): 
 
 export interface CiUser {
   readonly name: string;
+  readonly token: string;
   readonly kubeconfig: string;
 }
 
@@ -38,7 +42,16 @@ export const addCiUser = async (
   api.addUser(user);
   const kubeconfig = join(dir, `kubeconfig-${namespace}-${name}`);
   await api.writeKubeconfig(kubeconfig, { user: user.name, token: user.token });
-  return { name: user.name, kubeconfig };
+  return { name: user.name, token: user.token, kubeconfig };
+};
+
+/** What `flannelctl rbac ARGS --sa-namespace ci -o json` prints (the CI identity is ci/flannelctl). */
+export const printedRbac = async (
+  args: readonly string[],
+): Promise<{ kind: string; items: KubeObject[] }> => {
+  const r = await runCli(['rbac', ...args, '--sa-namespace', 'ci', '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as { kind: string; items: KubeObject[] };
 };
 
 /** Creates every item of a printed v1 List as the admin would with `kubectl apply -f -`. */
@@ -62,3 +75,41 @@ const resourceOf = (kind: string): string =>
     Role: 'roles',
     RoleBinding: 'rolebindings',
   })[kind] ?? `${kind.toLowerCase()}s`;
+
+export interface PrintedRule {
+  readonly apiGroups: string[];
+  readonly resources: string[];
+  readonly verbs: string[];
+  readonly resourceNames?: string[];
+}
+
+export interface PrintedRole {
+  readonly kind: 'ClusterRole' | 'Role';
+  readonly name: string;
+  readonly namespace?: string;
+  readonly rules: PrintedRule[];
+}
+
+/** The ClusterRole and Roles of a printed manifest, in print order. */
+export const printedRoles = (list: { items: KubeObject[] }): PrintedRole[] =>
+  list.items
+    .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
+    .map((o) => ({
+      kind: o.kind as PrintedRole['kind'],
+      name: o.metadata?.name ?? '',
+      ...(o.metadata?.namespace ? { namespace: o.metadata.namespace } : {}),
+      rules: (o as { rules?: PrintedRule[] }).rules ?? [],
+    }));
+
+/** Replaces an applied role with the same role less its rule `index`, as an admin's edit would. */
+export const withoutRule = (api: ApiServer, role: PrintedRole, index: number): void => {
+  const resource = role.kind === 'Role' ? 'roles' : 'clusterroles';
+  const current = api.get(resource, role.namespace, role.name)!;
+  api.registry.update(
+    resourceByName(resource),
+    role.namespace,
+    role.name,
+    { ...current, rules: role.rules.filter((_, j) => j !== index) },
+    { manager: 'test' },
+  );
+};

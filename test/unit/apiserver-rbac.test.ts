@@ -145,6 +145,93 @@ test('subresources need their own rule; resourceNames limit get but never allow 
   assert.equal((await patch('/api/v1/nodes/node-1')).status, 403);
 });
 
+test('only "*" and "*/sub" widen a subresource rule: "pods" and "pods/*" grant no pods/log (evaluation_helpers.go)', async (t) => {
+  const c = await start(t);
+  c.server.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-flannel' } });
+  c.server.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'kube-flannel' },
+    spec: { containers: [{ name: 'c', image: 'x' }] },
+  });
+  // A log is text/plain, not a Status: only its status code is compared.
+  const logOf = async () =>
+    (
+      await fetch(`${c.server.url}/api/v1/namespaces/kube-flannel/pods/p/log`, {
+        headers: { Authorization: `Bearer ${SA.token}` },
+      })
+    ).status;
+  c.grant('ClusterRole', 'wide', [{ apiGroups: [''], resources: ['pods', 'pods/*'], verbs: ['get'] }]);
+  c.bind('ClusterRoleBinding', 'wide', { kind: 'ClusterRole', name: 'wide' }, [SA_SUBJECT]);
+  assert.equal((await c.call('GET', '/api/v1/namespaces/kube-flannel/pods/p')).status, 200);
+  assert.equal(await logOf(), 403);
+  assert.equal(
+    await c.canI({ verb: 'get', resource: 'pods', subresource: 'log', namespace: 'kube-flannel' }),
+    false,
+  );
+  c.grant('ClusterRole', 'logs', [{ apiGroups: [''], resources: ['*/log'], verbs: ['get'] }]);
+  c.bind('ClusterRoleBinding', 'logs', { kind: 'ClusterRole', name: 'logs' }, [SA_SUBJECT]);
+  assert.equal(await logOf(), 200);
+  assert.equal(
+    await c.canI({ verb: 'get', resource: 'pods', subresource: 'log', namespace: 'kube-flannel' }),
+    true,
+  );
+});
+
+test('a ClusterRole bound by a RoleBinding applies only in that namespace; a Role only in its own', async (t) => {
+  const c = await start(t);
+  for (const name of ['kube-flannel', 'other'])
+    c.server.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  c.grant('ClusterRole', 'pod-maker', [
+    { apiGroups: [''], resources: ['pods', 'pods/exec'], verbs: ['create'] },
+  ]);
+  c.bind(
+    'RoleBinding',
+    'pod-maker',
+    { kind: 'ClusterRole', name: 'pod-maker' },
+    [SA_SUBJECT],
+    'kube-flannel',
+  );
+  const can = (namespace?: string, subresource?: string) =>
+    c.canI({
+      verb: 'create',
+      resource: 'pods',
+      ...(namespace ? { namespace } : {}),
+      ...(subresource ? { subresource } : {}),
+    });
+  assert.equal(await can('kube-flannel'), true);
+  assert.equal(await can('kube-flannel', 'exec'), true);
+  for (const ns of ['kube-system', 'other', undefined]) {
+    assert.equal(await can(ns), false, `pods create in ${ns ?? 'every namespace'}`);
+    assert.equal(await can(ns, 'exec'), false, `pods/exec create in ${ns ?? 'every namespace'}`);
+  }
+  // A RoleBinding to a Role of another namespace grants nothing: the Role is looked up in the binding's.
+  c.grant('Role', 'cm', [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }], 'other');
+  c.bind('RoleBinding', 'cm', { kind: 'Role', name: 'cm' }, [SA_SUBJECT], 'kube-flannel');
+  assert.equal((await c.call('GET', '/api/v1/namespaces/kube-flannel/configmaps')).status, 403);
+  assert.equal((await c.call('GET', '/api/v1/namespaces/other/configmaps')).status, 403);
+});
+
+test('escalation: holding "*/log" or "pods/*" does not cover granting pods/log (policy_comparator.go)', async (t) => {
+  const c = await start(t);
+  c.grant('ClusterRole', 'writer', [
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['*/log', 'pods/*'], verbs: ['get'] },
+  ]);
+  c.bind('ClusterRoleBinding', 'writer', { kind: 'ClusterRole', name: 'writer' }, [SA_SUBJECT]);
+  const role = (name: string, resources: string[]) => ({
+    apiVersion: RBAC_V1,
+    kind: 'ClusterRole',
+    metadata: { name },
+    rules: [{ apiGroups: [''], resources, verbs: ['get'] }],
+  });
+  const post = (body: unknown) => c.call('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', body);
+  assert.equal((await post(role('same', ['*/log', 'pods/*']))).status, 201);
+  const denied = await post(role('logs', ['pods/log']));
+  assert.equal(denied.status, 403);
+  assert.match(String(denied.body.message), /Resources:\["pods\/log"\], Verbs:\["get"\]/);
+});
+
 test('a server-side apply that creates is also authorized as create of that name', async (t) => {
   const c = await start(t);
   const apply = () =>

@@ -1,6 +1,7 @@
 // RBAC as Kubernetes' authorizer evaluates it: the rules of every ClusterRoleBinding, and of every
 // RoleBinding in the request's namespace, whose subjects match the user; allowed when one rule covers
-// the request. Also the escalation check the RBAC storage runs on role and binding writes.
+// the request (kubernetes plugin/pkg/auth/authorizer/rbac/rbac.go, rule resolution in
+// pkg/registry/rbac/validation/rule.go). Also the escalation check the RBAC storage runs on role and binding writes.
 import type { KubeObject } from '../cluster-seed.ts';
 import type { Store } from './store.ts';
 import { resourceByName } from './resources.ts';
@@ -71,14 +72,12 @@ const CLUSTER_ROLE_BINDINGS = resourceByName('clusterrolebindings');
 const has = (list: readonly string[] | undefined, value: string): boolean =>
   (list ?? []).some((v) => v === '*' || v === value);
 
-// pods, pods/*, */log and * all cover pods/log, as in rbac/v1 ResourceMatches.
+// "*", the exact "pods/log" and "*/log" cover pods/log; "pods" and "pods/*" do not
+// (ResourceMatches in kubernetes pkg/apis/rbac/v1/evaluation_helpers.go).
 const resourceMatches = (rule: PolicyRule, resource: string, subresource: string | undefined): boolean => {
   const combined = subresource ? `${resource}/${subresource}` : resource;
   return (rule.resources ?? []).some(
-    (r) =>
-      r === '*' ||
-      r === combined ||
-      (subresource !== undefined && (r === `${resource}/*` || r === `*/${subresource}`)),
+    (r) => r === '*' || r === combined || (subresource !== undefined && r === `*/${subresource}`),
   );
 };
 
@@ -137,19 +136,17 @@ const breakdown = (rule: PolicyRule): PolicyRule[] => {
   return out;
 };
 
-/** rbac validation.Covers for one broken-down rule: a '*' requested must be held as '*'. */
+/**
+ * ruleCovers of kubernetes pkg/registry/rbac/validation/policy_comparator.go, for one broken-down rule:
+ * each of verb, group and resource is held as '*' or exactly (no subresource wildcards here), and
+ * a rule without resourceNames is covered only by one without them.
+ */
 const covers = (owner: PolicyRule, wanted: PolicyRule): boolean => {
-  const resource = wanted.resources![0]!;
-  const resourceOk = (owner.resources ?? []).some((r) => {
-    if (r === '*' || r === resource) return true;
-    const [base, sub] = resource.split('/');
-    return sub !== undefined && (r === `${base}/*` || r === `*/${sub}`);
-  });
   const names = wanted.resourceNames ?? [];
   return (
     has(owner.verbs, wanted.verbs[0]!) &&
     has(owner.apiGroups, wanted.apiGroups![0]!) &&
-    resourceOk &&
+    has(owner.resources, wanted.resources![0]!) &&
     (!owner.resourceNames?.length ||
       (names.length > 0 && names.every((n) => owner.resourceNames!.includes(n))))
   );
