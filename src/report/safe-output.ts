@@ -3,6 +3,7 @@
 // terminal. The streams are otherwise untouched (isTTY, columns, events), so colour detection and
 // listr2 see the real terminal.
 import type { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { Io } from '../io.ts';
 import { terminalSafe } from './printable.ts';
 
@@ -18,8 +19,10 @@ const mayColor = (stream: Writable, env: NodeJS.ProcessEnv): boolean =>
 export const terminalSafeStream = <T extends Writable>(stream: T, env: NodeJS.ProcessEnv): T => {
   if ((stream as { [RAW]?: Writable })[RAW]) return stream;
   const keepColor = mayColor(stream, env);
+  // Bytes may split a UTF-8 character (or an escape) across writes: decoded with what came before.
+  const decoder = new StringDecoder('utf8');
   const write = (chunk: Chunk, ...rest: unknown[]): boolean => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    const text = typeof chunk === 'string' ? chunk : decoder.write(Buffer.from(chunk));
     return (stream.write as (c: string, ...r: unknown[]) => boolean)(terminalSafe(text, keepColor), ...rest);
   };
   return new Proxy(stream, {

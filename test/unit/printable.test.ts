@@ -58,7 +58,10 @@ describe('terminalSafe (the output streams)', () => {
     const safe = terminalSafeStream(out, {});
     safe.write(`a${OSC52}\n`);
     safe.write(Buffer.from(`b${CLEAR}\n`));
-    assert.equal(chunks.join(''), 'a^[]52;c;cm0gLXJmIH4=^G\nb^[[2J^[[H\n');
+    const arrow = Buffer.from('→\n');
+    safe.write(arrow.subarray(0, 1)); // a character split across two writes
+    safe.write(arrow.subarray(1));
+    assert.equal(chunks.join(''), 'a^[]52;c;cm0gLXJmIH4=^G\nb^[[2J^[[H\n→\n');
     assert.equal(rawStream(safe), out);
     assert.equal(terminalSafeStream(safe, {}), safe, 'wrapping twice changes nothing');
   });
