@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, FlannelctlError, ResultExit } from './errors.ts';
 import { addGlobalOptions } from './global-options.ts';
 import { processIo, type Io } from './io.ts';
+import { printableText } from './report/printable.ts';
+import { terminalSafeIo } from './report/safe-output.ts';
 import { DEFAULT_FLANNEL_VERSION, FLANNELCTL_VERSION } from './version.ts';
 import { commandModules } from './commands/index.ts';
 
@@ -42,7 +44,8 @@ export const buildProgram = (io: Io, programName = 'flannelctl'): Command => {
 
 /** Runs the CLI and returns the exit code; only bin/ exits the process. */
 export const main = async (argv: readonly string[], options: MainOptions = {}): Promise<number> => {
-  const io = options.io ?? processIo();
+  // Every message passes terminalSafe: cluster values must not drive the operator's terminal.
+  const io = terminalSafeIo(options.io ?? processIo());
   const program = buildProgram(io, options.programName);
   try {
     await program.parseAsync([...argv]);
@@ -60,11 +63,13 @@ const reportError = (error: unknown, io: Io): number => {
   }
   if (error instanceof FlannelctlError) {
     if (error instanceof ResultExit) return error.exitCode;
-    io.stderr.write(`error: ${error.message}\n`);
-    if (error.hint) io.stderr.write(`  hint: ${error.hint}\n`);
+    io.stderr.write(`error: ${printableText(error.message)}\n`);
+    if (error.hint) io.stderr.write(`  hint: ${printableText(error.hint)}\n`);
     return error.exitCode;
   }
   const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  io.stderr.write(`internal error: ${text}\n  please report this at the flannelctl issue tracker\n`);
+  io.stderr.write(
+    `internal error: ${printableText(text)}\n  please report this at the flannelctl issue tracker\n`,
+  );
   return ExitCode.internal;
 };

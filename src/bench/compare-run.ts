@@ -1,11 +1,12 @@
 // `flannelctl bench compare A.json B.json`: reads two saved results and prints B against A.
-import { stringify } from 'yaml';
 import { ResultExit, UsageError } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { useColor, type Io } from '../io.ts';
 import { compareResults, parseBenchResult } from './compare.ts';
 import { printComparisonText } from './print-text.ts';
 import { readRegularFile } from '../files.ts';
+import { printJson } from '../report/print-json.ts';
+import { printYaml } from '../report/print-yaml.ts';
 
 export interface CompareFlags {
   /** Percent: exit 1 when B's throughput is this much lower than A's. */
@@ -33,8 +34,8 @@ export const runCompare = (
       );
   }
   const cmp = compareResults(read(before), read(after), { before, after });
-  if (globals.output === 'json') io.stdout.write(`${JSON.stringify(cmp, null, 2)}\n`);
-  else if (globals.output === 'yaml') io.stdout.write(stringify(cmp));
+  if (globals.output === 'json') io.stdout.write(printJson(cmp));
+  else if (globals.output === 'yaml') io.stdout.write(printYaml(cmp));
   else io.stdout.write(printComparisonText(cmp, useColor(io, globals.color)));
   if (maxDrop !== undefined) {
     const change = cmp.paths[0]!.metrics.find((m) => m.metric === 'throughput')!.changePercent;

@@ -1,7 +1,6 @@
 // `flannelctl bench`: validate, pick the two nodes, measure the pod path and/or the host path, always
 // clean up (finally + Ctrl-C), then print, save and judge the thresholds.
 import { randomBytes } from 'node:crypto';
-import { stringify } from 'yaml';
 import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
 import { InterruptedError, ResultExit, UsageError } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
@@ -30,6 +29,8 @@ import {
 } from './result.ts';
 import { checkThresholds } from './thresholds.ts';
 import { checkOutputPath, writeOutputFile } from '../files.ts';
+import { printJson } from '../report/print-json.ts';
+import { printYaml } from '../report/print-yaml.ts';
 
 export interface BenchDeps {
   /** Aborts the run like Ctrl-C does (tests). */
@@ -181,8 +182,8 @@ export const runBench = async (
     progress(`saved ${options.save}`);
   }
   const violations = checkThresholds(result, options.thresholds);
-  if (globals.output === 'json') io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else if (globals.output === 'yaml') io.stdout.write(stringify(result));
+  if (globals.output === 'json') io.stdout.write(printJson(result));
+  else if (globals.output === 'yaml') io.stdout.write(printYaml(result));
   else io.stdout.write(printResultText(result, violations, useColor(io, globals.color)));
   if (globals.output !== 'text') for (const v of violations) io.stderr.write(`${v.flag}: ${v.message}\n`);
   if (violations.length > 0) throw new ResultExit(1);

@@ -1,12 +1,13 @@
 // The flow of a command that changes sysctls on nodes (check-rpfilter --fix, tune --apply): refuse
 // early when no one can confirm; gather and check; print the exact commands (--dry-run stops there);
 // confirm; change every reachable node that needs it; gather again and report what is true now.
-import { stringify } from 'yaml';
 import { listSome } from '../checks/finding.ts';
 import type { NodeAccessOptions } from '../commands/node-access-flags.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { ExitCode, ResultExit } from '../errors.ts';
+import { printJson } from '../report/print-json.ts';
+import { printYaml } from '../report/print-yaml.ts';
 import { REPORT_API_VERSION } from '../report/report.ts';
 import { confirmChanges, requireConfirmable } from './confirm.ts';
 import { writeReport } from './output.ts';
@@ -66,7 +67,7 @@ const printDryRun = (flow: NodeChangeFlow, changes: readonly SysctlChange[]): vo
         commands: sysctlChangeCommands(c),
       })),
     };
-    io.stdout.write(globals.output === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : stringify(plan));
+    io.stdout.write(globals.output === 'json' ? printJson(plan) : printYaml(plan));
   }
   io.stderr.write(`--dry-run: nothing was changed (${changes.length} node(s) would be)\n`);
 };

@@ -1,10 +1,10 @@
-import { stringify } from 'yaml';
 import { ResultExit } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { useColor, type Io } from '../io.ts';
 import { printJson } from '../report/print-json.ts';
 import { printJunit } from '../report/print-junit.ts';
 import { printText } from '../report/print-text.ts';
+import { printYaml } from '../report/print-yaml.ts';
 import { exitCodeFor, type Report } from '../report/report.ts';
 import { writeOutputFile } from '../files.ts';
 
@@ -26,7 +26,7 @@ export const writeReport = (
     writeOutputFile(options.junitFile, printJunit(report), '--junit-file');
   }
   if (globals.output === 'json') io.stdout.write(printJson(report));
-  else if (globals.output === 'yaml') io.stdout.write(stringify(report));
+  else if (globals.output === 'yaml') io.stdout.write(printYaml(report));
   else {
     if (options.textAppendix) io.stdout.write(`${options.textAppendix}\n`);
     io.stdout.write(printText(report, { color: useColor(io, globals.color) }));

@@ -8,9 +8,10 @@ import { ResultExit } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { printJson } from '../report/print-json.ts';
+import { printable } from '../report/printable.ts';
+import { printYaml } from '../report/print-yaml.ts';
 import { buildReport, exitCodeFor } from '../report/report.ts';
 import { renderDot, renderMermaid, type TopologyFormat } from '../render/topology.ts';
-import { stringify } from 'yaml';
 import { gatherCluster } from './gather-cluster.ts';
 import { buildTopology, type Topology } from './network-topology.ts';
 import { nodeStatuses, type NodeStatus } from './node-status.ts';
@@ -38,7 +39,8 @@ export const statusTable = (rows: readonly NodeStatus[]): string => {
     'NODE-ACCESS',
   ]);
   for (const s of rows) {
-    table.push([
+    // Annotations and pod states come from the API: printable, like kubectl's table printer.
+    const row = [
       s.name,
       dash(s.podCIDR),
       dash(s.publicIp),
@@ -47,7 +49,8 @@ export const statusTable = (rows: readonly NodeStatus[]): string => {
       podText(s),
       s.flannelPod ? String(s.flannelPod.restarts) : '-',
       s.reachability === 'unreachable' ? `unreachable (${s.issue ?? 'no facts'})` : s.reachability,
-    ]);
+    ];
+    table.push(row.map(printable));
   }
   return `${table
     .toString()
@@ -86,7 +89,7 @@ export const runStatus = async (
   }
   const report = { ...buildReport(gathered.facts, [], { kind: 'StatusReport' }), nodeStatus: rows };
   if (globals.output === 'json') io.stdout.write(printJson(report));
-  else if (globals.output === 'yaml') io.stdout.write(stringify(report));
+  else if (globals.output === 'yaml') io.stdout.write(printYaml(report));
   else io.stdout.write(statusTable(rows));
   const code = exitCodeFor(report);
   if (code !== 0) throw new ResultExit(code);

@@ -1,9 +1,10 @@
-import { stringify } from 'yaml';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import type { ObjectRef } from '../kube/kube-object.ts';
 import { displayName } from '../kube/kube-object.ts';
 import type { ObjectAction } from './plan.ts';
+import { printJson } from '../report/print-json.ts';
+import { printYaml } from '../report/print-yaml.ts';
 
 export interface InstallResult {
   readonly apiVersion: 'flannelctl/v1';
@@ -25,11 +26,11 @@ export interface InstallResult {
 
 export const writeInstallResult = (result: InstallResult, globals: GlobalOptions, io: Io): void => {
   if (globals.output === 'json') {
-    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    io.stdout.write(printJson(result));
     return;
   }
   if (globals.output === 'yaml') {
-    io.stdout.write(stringify(result));
+    io.stdout.write(printYaml(result));
     return;
   }
   const lines = result.objects.map((o) => `${displayName(o)} ${o.action}`);

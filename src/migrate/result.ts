@@ -1,8 +1,9 @@
 // The versioned result of `flannelctl migrate` (-o json|yaml) and its text summary.
-import { stringify } from 'yaml';
 import type { GlobalOptions } from '../global-options.ts';
 import { mixedMtuEffect } from '../checks/bridge-mtu.ts';
 import type { Io } from '../io.ts';
+import { printJson } from '../report/print-json.ts';
+import { printYaml } from '../report/print-yaml.ts';
 import type { StaleMtuNode, StaleOwner } from './cleanup.ts';
 import type { PlannedRequest } from './requests.ts';
 import type { ForcedFailure, MigrationState } from './state.ts';
@@ -210,7 +211,7 @@ export const renderResultText = (r: MigrationResult): string => {
 };
 
 export const writeMigrationResult = (result: MigrationResult, globals: GlobalOptions, io: Io): void => {
-  if (globals.output === 'json') io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else if (globals.output === 'yaml') io.stdout.write(stringify(result));
+  if (globals.output === 'json') io.stdout.write(printJson(result));
+  else if (globals.output === 'yaml') io.stdout.write(printYaml(result));
   else io.stdout.write(renderResultText(result));
 };

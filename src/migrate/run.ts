@@ -8,6 +8,7 @@ import { readNetConf } from '../flannel/config-map.ts';
 import { NET_CONF_KEY } from '../flannel/names.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { canPrompt, type Io } from '../io.ts';
+import { printableText } from '../report/printable.ts';
 import { discoverFlannel } from '../kube/discover.ts';
 import { askSelect } from '../prompts.ts';
 import { parseBackup } from './backup.ts';
@@ -214,16 +215,18 @@ export const runMigrate = async (
         },
       };
       if (globals.output === 'text') {
-        io.stdout.write(renderPlanText(plan));
-        io.stdout.write(`\nPreflight: ${preflight.passed ? 'passed' : 'FAILED'}\n`);
-        for (const f of preflight.failures) io.stdout.write(`${formatFailure(f)}\n`);
-        for (const f of preflight.warnings) io.stdout.write(`${formatWarning(f)}\n`);
-        io.stdout.write('\nAPI requests a real run sends (none was sent):\n');
+        // The plan quotes API values (annotations, net-conf.json): shown printable.
+        const say = (text: string) => io.stdout.write(printableText(text));
+        say(renderPlanText(plan));
+        say(`\nPreflight: ${preflight.passed ? 'passed' : 'FAILED'}\n`);
+        for (const f of preflight.failures) say(`${formatFailure(f)}\n`);
+        for (const f of preflight.warnings) say(`${formatWarning(f)}\n`);
+        say('\nAPI requests a real run sends (none was sent):\n');
         const { formatRequest } = await import('./requests.ts');
-        plan.requests.forEach((r, i) => io.stdout.write(formatRequest(r, i + 1)));
+        plan.requests.forEach((r, i) => say(formatRequest(r, i + 1)));
         if (plan.nodeCommands.length > 0)
-          io.stdout.write(`\nNode commands:\n${plan.nodeCommands.map((c) => `  ${c}`).join('\n')}\n`);
-        io.stdout.write(`\n${result.message}\n`);
+          say(`\nNode commands:\n${plan.nodeCommands.map((c) => `  ${c}`).join('\n')}\n`);
+        say(`\n${result.message}\n`);
       } else {
         writeMigrationResult(result, globals, io);
       }

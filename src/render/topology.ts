@@ -8,6 +8,7 @@ import type {
   TopologyNode,
   TopologySegment,
 } from '../diagnose/network-topology.ts';
+import { printable } from '../report/printable.ts';
 
 export type TopologyFormat = 'mermaid' | 'dot';
 
@@ -20,12 +21,26 @@ export const topologyFormatFor = (file: string): TopologyFormat | undefined => {
 };
 
 // Mermaid: inside "…" labels, quotes and angle brackets must be entity codes (#quot; #lt; #gt;),
-// and # itself starts one. <br/> is the line break.
+// and # itself starts one. <br/> is the line break. A newline would end the statement, a backtick
+// line closes the Markdown fence, brackets and | end a node or edge label: all become spaces or
+// entity codes (decimal, as Mermaid reads them). Other control characters are shown printable.
+const MERMAID_ENTITY: Readonly<Record<string, string>> = {
+  '#': '35',
+  '"': 'quot',
+  '<': 'lt',
+  '>': 'gt',
+  '&': 'amp',
+  '`': '96',
+  '[': '91',
+  ']': '93',
+  '|': '124',
+};
 const mermaidText = (text: string): string =>
-  text.replace(/[#"<>&]/g, (c) => `#${{ '#': '35', '"': 'quot', '<': 'lt', '>': 'gt', '&': 'amp' }[c]};`);
+  printable(text.replace(/[\r\n]+/g, ' ')).replace(/[#"<>&`[\]|]/g, (c) => `#${MERMAID_ENTITY[c]};`);
 
 // DOT: a quoted string escapes " and \; \n is the line break.
-const dotText = (text: string): string => text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ');
+const dotText = (text: string): string =>
+  printable(text.replace(/[\r\n]+/g, ' ')).replace(/[\\"]/g, (c) => `\\${c}`);
 
 const nodeLines = (n: TopologyNode): string[] => [
   n.name,

@@ -1,11 +1,13 @@
 // The human rendering of a Report: a table with one row per check, then the non-passing findings
 // grouped by check (identical findings across nodes merged), each with its evidence and fix, then a
-// one-line summary in cilium's style. The only module that colours output.
+// one-line summary in cilium's style. The only module that colours output. Every text from the
+// cluster or a node is made printable before chalk styles it (annotations, log lines, messages).
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { listSome } from '../checks/finding.ts';
 import type { Severity } from '../checks/types.ts';
 import { groupFindings, type FindingGroup } from './group.ts';
+import { printable } from './printable.ts';
 import type { Report } from './report.ts';
 
 export interface TextOptions {
@@ -59,13 +61,15 @@ export const printText = (report: Report, options: TextOptions): string => {
   const maxEvidence = options.maxEvidence ?? 6;
   const out: string[] = [];
   const eb = report.expectedBackend;
-  out.push(`Expected backend: ${eb.value ?? 'unknown'} (${eb.reason})`);
+  out.push(printable(`Expected backend: ${eb.value ?? 'unknown'} (${eb.reason})`));
   const unreachable = report.nodes.filter((n) => !n.reachable);
   const unreachableNames = new Set(unreachable.map((n) => n.name));
   for (const n of unreachable) {
     out.push(
       chalk.red(
-        `Node ${n.name} unreachable: ${n.issue ? `${n.issue.kind}: ${n.issue.message}` : 'no facts'}`,
+        printable(
+          `Node ${n.name} unreachable: ${n.issue ? `${n.issue.kind}: ${n.issue.message}` : 'no facts'}`,
+        ),
       ),
     );
   }
@@ -84,7 +88,11 @@ export const printText = (report: Report, options: TextOptions): string => {
       })
       .filter(Boolean)
       .join(', ');
-    table.push([paint(chalk, check.status, LABEL[check.status]), `${check.id} (${check.title})`, counts]);
+    table.push([
+      paint(chalk, check.status, LABEL[check.status]),
+      printable(`${check.id} (${check.title})`),
+      counts,
+    ]);
   }
   out.push(table.toString(), '');
   for (const check of report.checks) {
@@ -98,19 +106,20 @@ export const printText = (report: Report, options: TextOptions): string => {
       ),
     );
     if (groups.length === 0) continue;
-    out.push(chalk.bold(`${check.id}: ${check.title}`));
+    out.push(chalk.bold(printable(`${check.id}: ${check.title}`)));
     for (const g of groups) {
       const label = paint(chalk, g.severity, LABEL[g.severity].padEnd(5));
       const times = g.count > 1 ? ` ×${g.count}` : '';
-      out.push(`  ${label} ${g.code}${times}  ${where(g, maxNodes)}`);
+      out.push(`  ${label} ${printable(`${g.code}${times}  ${where(g, maxNodes)}`)}`);
       out.push(
-        `        ${g.example.message}${g.count > 1 ? ` (e.g. ${g.example.node ?? 'cluster'}${g.example.peer ? ` → ${g.example.peer}` : ''})` : ''}`,
+        `        ${printable(`${g.example.message}${g.count > 1 ? ` (e.g. ${g.example.node ?? 'cluster'}${g.example.peer ? ` → ${g.example.peer}` : ''})` : ''}`)}`,
       );
       const evidence = g.example.evidence.filter((e) => e !== '');
-      for (const line of evidence.slice(0, maxEvidence)) out.push(chalk.dim(`          ${line}`));
+      for (const line of evidence.slice(0, maxEvidence)) out.push(chalk.dim(`          ${printable(line)}`));
       if (evidence.length > maxEvidence)
         out.push(chalk.dim(`          … ${evidence.length - maxEvidence} more lines`));
-      if (g.example.remediation) out.push(`        ${chalk.bold('fix:')} ${g.example.remediation}`);
+      if (g.example.remediation)
+        out.push(`        ${chalk.bold('fix:')} ${printable(g.example.remediation)}`);
     }
     out.push('');
   }

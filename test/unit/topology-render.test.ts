@@ -79,6 +79,32 @@ describe('topology renderers', () => {
     assert.doesNotMatch(text.replace(/"[^"\n]*"/g, ''), /a"b/, 'no raw quote outside a label');
   });
 
+  it('Mermaid: a hostile label cannot end the statement, the label or the Markdown fence', () => {
+    // Names and addresses come from the API; a pod CIDR or gateway text could carry anything.
+    const hostile = 'x\n```\n# injected\n[y]|z`w\x1b]52;c;Zm9v\x07';
+    const t: Topology = {
+      ...tricky,
+      segments: [
+        { index: 1, nodes: [{ name: 'n', publicIp: hostile, podCIDR: '10.244.1.0/24', reachable: true }] },
+      ],
+      edges: [],
+    };
+    const text = renderMermaid(t);
+    const lines = text.split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('```')).length, 2, 'only the fence itself');
+    assert.equal(lines.length, 8, text); // 7 lines and the final newline
+    assert.match(
+      text,
+      /n1\["n<br\/>x #96;#96;#96; #35; injected #91;y#93;#124;z#96;w\^#91;#93;52;c;Zm9v\^G<br\/>pods 10\.244\.1\.0\/24"\]/,
+    );
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f]/, 'no control character but newlines');
+    const dot = renderDot(t);
+    assert.match(dot, /n1 \[label="n\\nx ``` # injected \[y\]\|z`w\^\[\]52;c;Zm9v\^G\\npods/);
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(dot, /[\u0000-\u0009\u000b-\u001f]/);
+  });
+
   it('DOT: quotes and backslashes escaped, clusters per segment, dashed unreachable nodes', () => {
     const text = renderDot(tricky);
     assert.match(text, /^graph flannel \{\n/);
