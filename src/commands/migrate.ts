@@ -12,6 +12,7 @@ export interface MigrateFlags {
   watchConnectivity?: boolean;
   resume?: boolean;
   rollback?: boolean;
+  restoreBackup?: boolean;
   backupFile?: string;
   backupDir?: string;
 }
@@ -29,7 +30,14 @@ export const migrateCommand = (io: Io): Command =>
       .option('--cleanup', 'after convergence delete the leftover flannel.1 on every node without asking')
       .option('--watch-connectivity', "ping every peer's cni0 address from every node during the rollout")
       .option('--resume', 'continue an unfinished migration recorded on the ConfigMap')
-      .option('--rollback', 'restore the ConfigMap from the backup annotation (or --backup-file) and restart')
+      .option(
+        '--rollback',
+        "put the backup's Backend back into net-conf.json (other edits kept) and restart; stops with a three-way diff if someone else changed the Backend",
+      )
+      .option(
+        '--restore-backup',
+        'with --rollback: restore the whole backup byte for byte (every data and binaryData key), reverting every edit made since',
+      )
       .option('--backup-file <file>', 'with --rollback: restore from this local backup file')
       .option('--backup-dir <dir>', 'where the local backup is written (default ~/.flannelctl/backups)'),
   )
@@ -43,7 +51,8 @@ Examples:
   flannelctl migrate --to host-gw --dry-run           the plan, the diff and the exact API requests
   flannelctl migrate --to host-gw --watch-connectivity --cleanup
   flannelctl migrate --to vxlan --direct-routing      the hybrid, when some nodes do not share L2
-  flannelctl migrate --rollback                       restore the backup taken before the migration`,
+  flannelctl migrate --rollback                       put back the Backend from before the migration
+  flannelctl migrate --rollback --restore-backup      the whole ConfigMap data as backed up, byte for byte`,
     )
     .action(async (flags: MigrateFlags, command: Command) => {
       const access = nodeAccessOptions(command);
