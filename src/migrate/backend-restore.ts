@@ -76,7 +76,7 @@ export const threeWayDiff = (t: ThreeWay, labels: { backup: string; written: str
   const written = t.written ?? t.backup;
   const current = t.current ?? '';
   const patch = (a: string, b: string, from: string, to: string) =>
-    createTwoFilesPatch(from, to, a, b, '', '', { context: 3 })
+    createTwoFilesPatch(from, to, a, b, undefined, undefined, { context: 3 })
       .split('\n')
       .filter((l) => !l.startsWith('====='))
       .join('\n');

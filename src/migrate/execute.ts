@@ -455,6 +455,7 @@ export const executeRollback = async (
   const written = writtenNetConf(state, backup);
   const restore: RestoreOutcome = {};
   const ref = `configmap/${ctx.install.configMapName}`;
+  let refused: RollbackConflictError | undefined;
   try {
     await runTasks<object>(
       [
@@ -475,7 +476,17 @@ export const executeRollback = async (
                   updatedAt: now.toISOString(),
                   reason,
                 };
-            const r = await update(ctx, restoreStep(backup, written, rolledBack, whole, restore));
+            const r = await update(ctx, restoreStep(backup, written, rolledBack, whole, restore)).catch(
+              (error: unknown) => {
+                // Reported once, by the CLI, with the diff; the row only says why it stopped.
+                if (!(error instanceof RollbackConflictError)) throw error;
+                refused = error;
+              },
+            );
+            if (!r) {
+              task.skip(`${ref}: rollback refused, the Backend was changed by someone else`);
+              return;
+            }
             restored = true;
             const retried =
               r.attempts > 1 ? ` (after ${r.attempts - 1} conflict(s), re-read and re-checked)` : '';
@@ -489,11 +500,15 @@ export const executeRollback = async (
       { ctx: {} },
     );
   } catch (error) {
-    if (error instanceof InterruptedError || error instanceof RollbackConflictError) {
+    if (error instanceof InterruptedError) {
       await watch?.stop();
       throw error;
     }
     failure = error as Error;
+  }
+  if (refused) {
+    await watch?.stop();
+    throw refused;
   }
   // flanneld reads net-conf.json only at start: restart when the Backend just changed back, when a
   // restart of ours ran the other backend, or when a node still runs another one.

@@ -199,6 +199,7 @@ test(
       /what changed since \(written by flannelctl -> current, resourceVersion \d+\):[\s\S]*- {4}"Type": "host-gw"\n\+ {4}"Type": "vxlan",\n\+ {4}"VNI": 4/,
     );
     assert.match(r.stderr, /flannelctl migrate --rollback --restore-backup/);
+    assert.equal(r.stderr.split('what changed since').length, 2, 'the difference is printed once');
     assert.deepEqual(api.requests.writes(), [], 'nothing was written');
     assert.equal(data(cluster)[NET_CONF_KEY], theirs);
 
