@@ -171,11 +171,14 @@ export const plannedRequests = (
     metadata: { ...cm.metadata, resourceVersion: '<from the previous response>' },
   });
   const first = backupStep(backup, state)(configMap)!;
+  const desired = desiredNetConfText(current, target);
+  // The state records what was written from here on, as a real run's does (rollback compares with it).
   const changed = later(
-    changeStep(backup, desiredNetConfText(current, target), stateAt(state, 'config-changed', now))(first)!,
+    changeStep(backup, desired, stateAt(state, 'config-changed', now, { written: desired }))(first)!,
   );
-  const restarted = later(phaseStep(stateAt(state, 'restarted', now))(changed)!);
-  const converged = later(phaseStep(stateAt(state, 'converged', now))(restarted)!);
+  const wrote = { ...state, written: desired };
+  const restarted = later(phaseStep(stateAt(wrote, 'restarted', now))(changed)!);
+  const converged = later(phaseStep(stateAt(wrote, 'converged', now))(restarted)!);
   return [
     putConfigMap(
       'back up net-conf.json into the annotation flannelctl.io/net-conf-backup and record the migration',
@@ -186,7 +189,7 @@ export const plannedRequests = (
     putConfigMap('record that the restart was issued', restarted),
     putConfigMap('record that every node converged (after verification)', converged),
     ...(request.cleanup && target.type === 'host-gw'
-      ? [putConfigMap('record the cleanup', later(phaseStep(stateAt(state, 'cleaned-up', now))(converged)!))]
+      ? [putConfigMap('record the cleanup', later(phaseStep(stateAt(wrote, 'cleaned-up', now))(converged)!))]
       : []),
   ];
 };

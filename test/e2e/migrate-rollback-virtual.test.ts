@@ -122,6 +122,10 @@ test(
       configMap(cluster).metadata!.annotations![BACKUP_ANNOTATION]!,
     ) as typeof saved;
     assert.deepEqual(annotation.binaryData, { 'blob.bin': BLOB });
+    const recorded = JSON.parse(configMap(cluster).metadata!.annotations![STATE_ANNOTATION]!) as {
+      written?: string;
+    };
+    assert.equal(recorded.written, data(cluster)[NET_CONF_KEY], 'the state records what flannelctl wrote');
 
     // After the migration, someone sets SubnetLen (flanneld ignores it with --kube-subnet-mgr) and adds a key.
     const edited = withNetConf(data(cluster)[NET_CONF_KEY]!, (c) => {

@@ -126,3 +126,29 @@ test('what flannelctl wrote: recorded, recomputed for older states, none before 
   assert.equal(writtenNetConf({ ...state, phase: 'backed-up' }, backup), undefined);
   assert.equal(writtenNetConf(undefined, backup), undefined);
 });
+
+test('the dry run shows the change request recording what it writes, as the real run does', async () => {
+  const { plannedRequests } = await import('../../src/migrate/steps.ts');
+  const { parseNetConf } = await import('../../src/flannel/net-conf.ts');
+  const requests = plannedRequests(
+    cm(VXLAN),
+    'kube-flannel-ds',
+    parseNetConf(VXLAN),
+    { type: 'host-gw', directRouting: false },
+    new Date(0),
+    {
+      mode: 'migrate',
+      dryRun: true,
+      force: false,
+      cleanup: false,
+      watch: false,
+      backupDir: '/b',
+      restoreBackup: false,
+    },
+  );
+  const change = requests[1]!.body as ConfigMapLike;
+  const recorded = JSON.parse(change.metadata.annotations!['flannelctl.io/migration']!) as MigrationState;
+  assert.equal(recorded.phase, 'config-changed');
+  assert.equal(recorded.written, change.data!['net-conf.json']);
+  assert.match(recorded.written ?? '', /"Type": "host-gw"/);
+});
