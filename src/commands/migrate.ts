@@ -44,8 +44,9 @@ export const migrateCommand = (io: Io): Command =>
     .addHelpText(
       'after',
       `
-Exit codes: 0 migrated (or nothing to do), 1 refused by preflight or rolled back, 2 bad input
-(nothing changed), 3 migrated but a node could not be verified (unreachable).
+Exit codes: 0 migrated (or nothing to do), 1 refused by preflight, rolled back, stopped by someone
+else's edit of net-conf.json, or a rollback refused because the Backend changed since (the three-way
+diff is printed), 2 bad input (nothing changed), 3 migrated but a node could not be verified.
 
 Examples:
   flannelctl migrate --to host-gw --dry-run           the plan, the diff and the exact API requests

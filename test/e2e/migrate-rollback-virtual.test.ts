@@ -216,7 +216,7 @@ test(
   },
 );
 
-test('--restore-backup without --rollback is a usage error', async () => {
+test('--restore-backup without --rollback is a usage error; --help documents it', async () => {
   const r = await runCli([
     'migrate',
     '--kubeconfig',
@@ -227,4 +227,6 @@ test('--restore-backup without --rollback is a usage error', async () => {
   ]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /--restore-backup is only used with --rollback/);
+  const help = await runCli(['migrate', '--help']);
+  assert.match(help.stdout, /--restore-backup +with --rollback: restore the whole backup/);
 });
