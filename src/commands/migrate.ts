@@ -12,6 +12,7 @@ export interface MigrateFlags {
   watchConnectivity?: boolean;
   resume?: boolean;
   rollback?: boolean;
+  restoreBackup?: boolean;
   backupFile?: string;
   backupDir?: string;
 }
@@ -32,7 +33,14 @@ export const migrateCommand = (io: Io): Command =>
         'during the rollout, ping a pod on every peer (its pod IP from the API) from every node; nodes without pods are not watched',
       )
       .option('--resume', 'continue an unfinished migration recorded on the ConfigMap')
-      .option('--rollback', 'restore the ConfigMap from the backup annotation (or --backup-file) and restart')
+      .option(
+        '--rollback',
+        "put the backup's Backend back into net-conf.json (other edits kept) and restart; stops with a three-way diff if someone else changed the Backend",
+      )
+      .option(
+        '--restore-backup',
+        'with --rollback: restore the whole backup byte for byte (every data and binaryData key), reverting every edit made since',
+      )
       .option('--backup-file <file>', 'with --rollback: restore from this local backup file')
       .option('--backup-dir <dir>', 'where the local backup is written (default ~/.flannelctl/backups)'),
   )
@@ -43,14 +51,17 @@ Verification: every node's backend-type annotation and routes, then pings from e
 its peers (Running, non-hostNetwork pods, by pod IP). A node without pods has no cni0 and nothing to
 reach: it is verified at node level and reported as such (verification: node-level), never failed.
 
-Exit codes: 0 migrated (or nothing to do), 1 refused by preflight or rolled back, 2 bad input
-(nothing changed), 3 migrated but a node could not be verified (unreachable).
+Exit codes: 0 migrated (or nothing to do), 1 refused by preflight, rolled back, stopped by someone
+else's edit of net-conf.json, or a rollback refused because the Backend changed since (the three-way
+diff is printed), 2 bad input (nothing changed), 3 migrated but a node could not be verified
+(unreachable).
 
 Examples:
   flannelctl migrate --to host-gw --dry-run           the plan, the diff and the exact API requests
   flannelctl migrate --to host-gw --watch-connectivity --cleanup
   flannelctl migrate --to vxlan --direct-routing      the hybrid, when some nodes do not share L2
-  flannelctl migrate --rollback                       restore the backup taken before the migration`,
+  flannelctl migrate --rollback                       put back the Backend from before the migration
+  flannelctl migrate --rollback --restore-backup      the whole ConfigMap data as backed up, byte for byte`,
     )
     .action(async (flags: MigrateFlags, command: Command) => {
       const access = nodeAccessOptions(command);

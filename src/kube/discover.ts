@@ -16,6 +16,8 @@ export interface FlannelDaemonSet extends DaemonSetLike {
 
 export interface ConfigMapLike extends KubeObject {
   data?: Record<string, string>;
+  /** base64, as the API returns it. */
+  binaryData?: Record<string, string>;
 }
 
 export interface FlannelInstall {

@@ -5,7 +5,10 @@ import { OperationError, UsageError } from '../errors.ts';
 import type { ConfigMapLike } from '../kube/discover.ts';
 import { BACKUP_ANNOTATION } from './annotations.ts';
 
-/** A copy of the flannel ConfigMap's data taken before a migration; rollback restores it exactly. */
+/**
+ * A copy of the flannel ConfigMap's data and binaryData taken before a migration. Rollback restores only
+ * the Backend from it; `--rollback --restore-backup` restores all of it byte for byte.
+ */
 export interface ConfigMapBackup {
   readonly apiVersion: 'flannelctl/v1';
   readonly kind: 'ConfigMapBackup';
@@ -15,7 +18,15 @@ export interface ConfigMapBackup {
   readonly takenAt: string;
   /** Every data key as stored, byte for byte. */
   readonly data: Readonly<Record<string, string>>;
+  /** Every binaryData key as the API returns it (base64), when the ConfigMap had any. */
+  readonly binaryData?: Readonly<Record<string, string>>;
 }
+
+const isStringMap = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.values(v).every((x) => typeof x === 'string');
 
 export const takeBackup = (configMap: ConfigMapLike, now: Date): ConfigMapBackup => ({
   apiVersion: 'flannelctl/v1',
@@ -27,6 +38,9 @@ export const takeBackup = (configMap: ConfigMapLike, now: Date): ConfigMapBackup
     : {}),
   takenAt: now.toISOString(),
   data: { ...(configMap.data ?? {}) },
+  ...(configMap.binaryData && Object.keys(configMap.binaryData).length > 0
+    ? { binaryData: { ...configMap.binaryData } }
+    : {}),
 });
 
 /** Checks a parsed value is a backup; `source` names the file or annotation in the error. */
@@ -38,10 +52,7 @@ export const parseBackup = (text: string, source: string): ConfigMapBackup => {
     throw new UsageError(`${source} is not JSON: ${(error as Error).message}`);
   }
   const b = value as Partial<ConfigMapBackup>;
-  const dataOk =
-    typeof b?.data === 'object' &&
-    b.data !== null &&
-    Object.values(b.data).every((v) => typeof v === 'string');
+  const dataOk = isStringMap(b?.data) && (b.binaryData === undefined || isStringMap(b.binaryData));
   if (b?.kind !== 'ConfigMapBackup' || typeof b.name !== 'string' || !dataOk) {
     throw new UsageError(
       `${source} is not a flannelctl ConfigMap backup`,
@@ -67,19 +78,14 @@ export const withBackupAnnotation = (configMap: ConfigMapLike, backup: ConfigMap
   },
 });
 
-/** The ConfigMap with its data replaced by the backup's, every key byte for byte. */
-export const withRestoredData = (configMap: ConfigMapLike, backup: ConfigMapBackup): ConfigMapLike => ({
-  ...configMap,
-  data: { ...backup.data },
-});
-
-export const sameData = (
-  a: Readonly<Record<string, string>> | undefined,
-  b: Readonly<Record<string, string>>,
-) => {
-  const left = a ?? {};
-  const keys = new Set([...Object.keys(left), ...Object.keys(b)]);
-  return [...keys].every((k) => left[k] === b[k]);
+/** The ConfigMap with data and binaryData replaced by the backup's, every key byte for byte. */
+export const withRestoredData = (configMap: ConfigMapLike, backup: ConfigMapBackup): ConfigMapLike => {
+  const { binaryData: _current, ...rest } = configMap;
+  return {
+    ...rest,
+    data: { ...backup.data },
+    ...(backup.binaryData ? { binaryData: { ...backup.binaryData } } : {}),
+  };
 };
 
 export const defaultBackupDir = (env: NodeJS.ProcessEnv): string =>

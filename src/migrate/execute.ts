@@ -29,7 +29,18 @@ import type { MigrateRequest } from './request.ts';
 import type { JoinedNodeResult, MigrationOutcome, MigrationResult, NodeResult } from './result.ts';
 import { writeMigrationResult } from './result.ts';
 import { rolloutRows, type NodeProgress } from './rollout.ts';
-import { backupStep, changeStep, newState, phaseStep, restoreStep, stateAt } from './steps.ts';
+import {
+  backupStep,
+  ChangeConflictError,
+  changeStep,
+  newState,
+  phaseStep,
+  restoreStep,
+  RollbackConflictError,
+  stateAt,
+  writtenNetConf,
+  type RestoreOutcome,
+} from './steps.ts';
 import { reached, type MigrationState } from './state.ts';
 import { backendLabel, targetLabel, type MigrationTarget, type TargetBackend } from './target.ts';
 import { updateConfigMap } from './update-config.ts';
@@ -305,7 +316,7 @@ export const executeMigration = async (
           title: `Change net-conf.json Backend ${from} -> ${to}`,
           skip: () => reached(state, 'config-changed') && 'net-conf.json already changed',
           task: async (_c, task) => {
-            state = stateAt(state, 'config-changed', now());
+            state = stateAt(state, 'config-changed', now(), { written: desiredText });
             const r = await update(ctx, changeStep(backup, desiredText, state));
             task.title = `configmap/${ctx.install.configMapName} net-conf.json Backend: ${from} -> ${to}${r.attempts > 1 ? ` (after ${r.attempts - 1} conflict(s), re-read and re-checked)` : ''}`;
           },
@@ -350,6 +361,14 @@ export const executeMigration = async (
     failure = error as Error;
   }
   const { joined } = await joinWatch.stop();
+  if (failure instanceof ChangeConflictError) {
+    // Nothing of ours reached net-conf.json and nothing was restarted: undoing anything would only
+    // overwrite the other writer's edit. Record the stop, so the next run plans afresh.
+    await watch?.stop();
+    state = stateAt(state, 'stopped', now(), { reason: failure.message });
+    await update(ctx, phaseStep(state)).catch(() => undefined);
+    throw failure;
+  }
   if (failure) {
     return executeRollback(ctx, backup, state, failure.message, backupFile, {
       watch,
@@ -439,8 +458,11 @@ export const executeMigration = async (
 };
 
 /**
- * Restores the backup byte for byte, restarts, and verifies the original backend. Automatic after a
- * stalled rollout or a failed verification (exit 1 either way), or asked for with --rollback.
+ * Puts the backup's Backend back into net-conf.json (only what flannelctl changed; every other edit is
+ * kept), restarts, and verifies the original backend. A Backend someone else changed since flannelctl
+ * wrote it stops it with the three-way difference; --restore-backup restores the whole backup instead.
+ * Automatic after a stalled rollout or a failed verification (exit 1 either way), or asked for with
+ * --rollback.
  */
 export const executeRollback = async (
   ctx: MigrationContext,
@@ -468,12 +490,19 @@ export const executeRollback = async (
   let converge: ConvergenceResult | undefined;
   let failure: Error | undefined;
   let rolledBack: MigrationState | undefined;
+  const whole = ctx.request.restoreBackup;
+  const written = writtenNetConf(state, backup);
+  const restore: RestoreOutcome = {};
+  const ref = `configmap/${ctx.install.configMapName}`;
+  let refused: RollbackConflictError | undefined;
   try {
     await runTasks<object>(
       [
         {
-          title: `Restore configmap/${ctx.install.configMapName} from the backup taken ${backup.takenAt}`,
-          task: async () => {
+          title: whole
+            ? `Restore ${ref} byte for byte (every data and binaryData key) from the backup taken ${backup.takenAt}`
+            : `Restore the Backend of net-conf.json in ${ref} from the backup taken ${backup.takenAt} (other keys and edits kept)`,
+          task: async (_c, task) => {
             const now = new Date();
             rolledBack = state
               ? stateAt(state, 'rolled-back', now, { reason })
@@ -486,58 +515,101 @@ export const executeRollback = async (
                   updatedAt: now.toISOString(),
                   reason,
                 };
-            await update(ctx, restoreStep(backup, rolledBack));
-            restored = true;
-          },
-        },
-        {
-          title: `Restart daemonset ${ctx.install.namespace}/${ctx.install.daemonSet.metadata.name}`,
-          task: async () => {
-            const at = await restart(ctx);
-            for (const p of progress.values()) p.readyAfterMs = undefined;
-            void at;
-          },
-        },
-        ...(originalType === 'host-gw' || originalType === 'vxlan'
-          ? [
-              ...rolloutRows<object>({
-                kube: ctx.kube,
-                namespace: ctx.install.namespace,
-                daemonSet: ctx.install.daemonSet.metadata.name,
-                nodes: ctx.nodes,
-                timeoutMs: ctx.globals.timeoutMs,
-                verify: verifyContext(ctx, originalType),
-                progress,
-                restartedAt: () => Date.now(),
-              }),
-              {
-                title: `Verify every node runs ${originalType} again`,
-                task: async () => {
-                  converge = await verifyConvergence(verifyContext(ctx, originalType), CONVERGE_MS);
-                  if (!converge.passed)
-                    throw new Error(
-                      `verification after rollback failed: ${converge.failures.slice(0, 3).join('; ')}`,
-                    );
-                },
+            const r = await update(ctx, restoreStep(backup, written, rolledBack, whole, restore)).catch(
+              (error: unknown) => {
+                // Reported once, by the CLI, with the diff; the row only says why it stopped.
+                if (!(error instanceof RollbackConflictError)) throw error;
+                refused = error;
               },
-            ]
-          : []),
+            );
+            if (!r) {
+              task.skip(`${ref}: rollback refused, the Backend was changed by someone else`);
+              return;
+            }
+            restored = true;
+            const retried =
+              r.attempts > 1 ? ` (after ${r.attempts - 1} conflict(s), re-read and re-checked)` : '';
+            if (!restore.restoredBackend)
+              task.title = `${ref}: net-conf.json Backend is ${toLabel} already${retried}`;
+            else if (retried) task.title = `${task.title}${retried}`;
+          },
+        },
       ],
       io,
       { ctx: {} },
     );
   } catch (error) {
-    if (error instanceof InterruptedError) throw error;
+    if (error instanceof InterruptedError) {
+      await watch?.stop();
+      throw error;
+    }
     failure = error as Error;
   }
+  if (refused) {
+    await watch?.stop();
+    throw refused;
+  }
+  // flanneld reads net-conf.json only at start: restart when the Backend just changed back, when a
+  // restart of ours ran the other backend, or when a node still runs another one.
+  const restartNeeded =
+    restore.restoredBackend === true ||
+    state === undefined ||
+    reached(state, 'restarted') ||
+    (ctx.facts.api?.nodes ?? []).some((n) => n.flannel.backendType !== originalType);
+  if (!failure && restartNeeded) {
+    try {
+      await runTasks<object>(
+        [
+          {
+            title: `Restart daemonset ${ctx.install.namespace}/${ctx.install.daemonSet.metadata.name}`,
+            task: async () => {
+              await restart(ctx);
+              for (const p of progress.values()) p.readyAfterMs = undefined;
+            },
+          },
+          ...(originalType === 'host-gw' || originalType === 'vxlan'
+            ? [
+                ...rolloutRows<object>({
+                  kube: ctx.kube,
+                  namespace: ctx.install.namespace,
+                  daemonSet: ctx.install.daemonSet.metadata.name,
+                  nodes: ctx.nodes,
+                  timeoutMs: ctx.globals.timeoutMs,
+                  verify: verifyContext(ctx, originalType),
+                  progress,
+                  restartedAt: () => Date.now(),
+                }),
+                {
+                  title: `Verify every node runs ${originalType} again`,
+                  task: async () => {
+                    converge = await verifyConvergence(verifyContext(ctx, originalType), CONVERGE_MS);
+                    if (!converge.passed)
+                      throw new Error(
+                        `verification after rollback failed: ${converge.failures.slice(0, 3).join('; ')}`,
+                      );
+                  },
+                },
+              ]
+            : []),
+        ],
+        io,
+        { ctx: {} },
+      );
+    } catch (error) {
+      if (error instanceof InterruptedError) throw error;
+      failure = error as Error;
+    }
+  }
   const summary = await watch?.stop();
-  const verified = !failure && (converge?.passed ?? false);
+  const verified = !failure && (restartNeeded ? (converge?.passed ?? false) : true);
   const result: MigrationResult = {
     ...base(ctx, fromLabel, toLabel),
     outcome: verified ? 'rolled-back' : 'rollback-failed',
     changed: true,
     message: verified
-      ? `${automatic ? 'Migration failed and was rolled back' : 'Rolled back'}: ${toLabel} restored from the backup and verified on every node.`
+      ? !restartNeeded
+        ? `Nothing to roll back: net-conf.json has the ${toLabel} Backend and every node runs it; the migration is recorded as rolled back.`
+        : `${automatic ? 'Migration failed and was rolled back' : 'Rolled back'}: ${whole ? 'the whole backup restored byte for byte' : `the ${toLabel} Backend restored from the backup (other edits kept)`} and verified on every node.`
       : `Rollback did not complete: ${failure?.message ?? 'verification failed'}.`,
     backup: { ...(backupFile ? { file: backupFile } : {}), annotation: BACKUP_ANNOTATION },
     nodes: nodeResults(ctx, progress, converge),

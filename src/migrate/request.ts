@@ -15,6 +15,8 @@ export interface MigrateRequest {
   readonly cleanup: boolean;
   readonly watch: boolean;
   readonly backupDir: string;
+  /** --rollback --restore-backup: every data and binaryData key of the backup, byte for byte. */
+  readonly restoreBackup: boolean;
   readonly backupFile?: { readonly path: string; readonly backup: ConfigMapBackup };
 }
 
@@ -35,6 +37,11 @@ export const migrateRequest = (flags: MigrateFlags, env: NodeJS.ProcessEnv): Mig
       'flannelctl migrate --to vxlan --direct-routing',
     );
   }
+  if (flags.restoreBackup && !flags.rollback)
+    throw new UsageError(
+      '--restore-backup is only used with --rollback',
+      'flannelctl migrate --rollback --restore-backup',
+    );
   if (flags.backupFile !== undefined && !flags.rollback)
     throw new UsageError('--backup-file is only used with --rollback');
   if (flags.dryRun && flags.resume) throw new UsageError('--dry-run cannot be combined with --resume');
@@ -47,6 +54,7 @@ export const migrateRequest = (flags: MigrateFlags, env: NodeJS.ProcessEnv): Mig
     cleanup: Boolean(flags.cleanup),
     watch: Boolean(flags.watchConnectivity),
     backupDir: flags.backupDir ?? defaultBackupDir(env),
+    restoreBackup: Boolean(flags.restoreBackup),
     ...(flags.backupFile !== undefined
       ? { backupFile: { path: flags.backupFile, backup: readBackupFile(flags.backupFile) } }
       : {}),

@@ -99,7 +99,11 @@ export const runMigrate = async (
         }
         const choice = await askSelect(io, `${what}. What now?`, [
           { value: 'resume', name: 'Resume', description: 'continue from the last recorded step' },
-          { value: 'rollback', name: 'Roll back', description: 'restore the backup and restart' },
+          {
+            value: 'rollback',
+            name: 'Roll back',
+            description: 'put back the Backend from the backup (other edits kept) and restart',
+          },
           { value: 'abort', name: 'Abort', description: 'change nothing' },
         ]);
         if (choice === 'abort') throw new OperationError('aborted; nothing was changed');

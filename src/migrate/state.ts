@@ -4,6 +4,8 @@ import type { ConfigMapLike } from '../kube/discover.ts';
 /** The phases a migration passes through, in order; a run resumes after the last one recorded. */
 export const MIGRATION_PHASES = [
   'backed-up',
+  // Stopped before net-conf.json was changed (someone else edited it): nothing to resume or undo.
+  'stopped',
   'config-changed',
   'restarted',
   'converged',
@@ -32,7 +34,9 @@ export interface MigrationState {
   readonly backupFile?: string;
   /** Preflight failures accepted with --force, and the operator's stated reason. */
   readonly forced?: readonly ForcedFailure[];
-  /** Why a rollback happened. */
+  /** The net-conf.json text flannelctl wrote: what a rollback compares the live one with. */
+  readonly written?: string;
+  /** Why a rollback happened, or why the migration stopped. */
   readonly reason?: string;
 }
 
@@ -54,6 +58,7 @@ export const readBackupAnnotation = (configMap: ConfigMapLike): string | undefin
 export const isUnfinished = (state: MigrationState | undefined): state is MigrationState =>
   state !== undefined &&
   state.phase !== 'cleaned-up' &&
+  state.phase !== 'stopped' &&
   state.phase !== 'converged' &&
   state.phase !== 'rolled-back';
 

@@ -2,15 +2,16 @@
 // (updateConfigMap re-reads and re-runs them on 409), plus the same edits spelled as planned requests.
 import { OperationError } from '../errors.ts';
 import { NET_CONF_KEY } from '../flannel/names.ts';
-import type { NetConf } from '../flannel/net-conf.ts';
+import { parseNetConf, type NetConf } from '../flannel/net-conf.ts';
 import type { ConfigMapLike } from '../kube/discover.ts';
 import { restartPatch } from '../kube/rollout.ts';
 import { takeBackup, withBackupAnnotation, withRestoredData, type ConfigMapBackup } from './backup.ts';
+import { decideBackendRestore, threeWayDiff } from './backend-restore.ts';
 import { desiredNetConfText } from './plan.ts';
 import type { MigrateRequest } from './request.ts';
 import { putConfigMap, restartRequest, type PlannedRequest } from './requests.ts';
-import { withState, type MigrationPhase, type MigrationState } from './state.ts';
-import { backendLabel, targetLabel, type MigrationTarget } from './target.ts';
+import { reached, withState, type MigrationPhase, type MigrationState } from './state.ts';
+import { backendLabel, parseTargetLabel, targetLabel, type MigrationTarget } from './target.ts';
 import type { ConfigUpdate } from './update-config.ts';
 
 /** What we PUT: the object as read, without managedFields (the server keeps them when omitted). */
@@ -46,15 +47,18 @@ export const backupStep =
     return withState(withBackupAnnotation(forPut(current), backup), state);
   };
 
-/** net-conf.json -> desired, re-checked against the backup on every attempt. */
+/** Someone else changed net-conf.json before flannelctl did: stop, change nothing, restart nothing. */
+export class ChangeConflictError extends OperationError {}
+
+/** net-conf.json -> desired, re-checked against the backup on every attempt (409 -> re-read). */
 export const changeStep =
   (backup: ConfigMapBackup, desiredText: string, state: MigrationState): ConfigUpdate =>
   (current) => {
     const text = netConfText(current);
     if (text !== backup.data[NET_CONF_KEY] && text !== desiredText) {
-      throw new OperationError(
-        'net-conf.json was changed by someone else after the backup; the migration stopped before changing it',
-        'inspect the ConfigMap, then rerun with --rollback (restores the backup) or --resume',
+      throw new ChangeConflictError(
+        `net-conf.json of configmap ${current.metadata.namespace}/${current.metadata.name} was changed by someone else after the backup; the migration stopped before changing it: nothing was rolled back or restarted, the other edit is kept`,
+        'inspect the ConfigMap (kubectl get configmap -o yaml), then plan again: flannelctl migrate --to … --dry-run',
       );
     }
     return withState({ ...forPut(current), data: { ...current.data, [NET_CONF_KEY]: desiredText } }, state);
@@ -65,10 +69,74 @@ export const phaseStep =
   (current) =>
     withState(forPut(current), state);
 
+/**
+ * The net-conf.json flannelctl wrote for this migration: recorded in the state, or (states written
+ * before that was recorded) recomputed from the backup and the target. Undefined: it wrote none.
+ */
+export const writtenNetConf = (
+  state: MigrationState | undefined,
+  backup: ConfigMapBackup,
+): string | undefined => {
+  if (!state || !reached(state, 'config-changed')) return undefined;
+  if (state.written !== undefined) return state.written;
+  const target = parseTargetLabel(state.to);
+  const text = backup.data[NET_CONF_KEY];
+  if (!target || text === undefined) return undefined;
+  try {
+    return desiredNetConfText(parseNetConf(text, 'backup net-conf.json'), target);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The Backend was changed by someone else since flannelctl wrote it: a rollback must not guess. */
+export class RollbackConflictError extends OperationError {}
+
+/** What the rollback found, for the result line: 'restored', or nothing to write. */
+export interface RestoreOutcome {
+  restoredBackend?: boolean;
+}
+
+/**
+ * Puts the backup's Backend back into the current net-conf.json (every other key and edit kept), decided
+ * afresh from the object read before each attempt; `whole` restores every data and binaryData key of
+ * the backup byte for byte instead (--restore-backup).
+ */
 export const restoreStep =
-  (backup: ConfigMapBackup, state: MigrationState): ConfigUpdate =>
-  (current) =>
-    withState(withRestoredData(forPut(current), backup), state);
+  (
+    backup: ConfigMapBackup,
+    written: string | undefined,
+    state: MigrationState,
+    whole: boolean,
+    outcome: RestoreOutcome = {},
+  ): ConfigUpdate =>
+  (current) => {
+    if (whole) {
+      outcome.restoredBackend = true;
+      return withState(withRestoredData(forPut(current), backup), state);
+    }
+    const threeWay = { backup: backup.data[NET_CONF_KEY] ?? '', written, current: netConfText(current) };
+    const decision = decideBackendRestore(threeWay);
+    if (decision.kind === 'conflict') {
+      const ref = `configmap ${current.metadata.namespace}/${current.metadata.name}`;
+      throw new RollbackConflictError(
+        `refusing to roll back ${ref}: ${decision.reason}; nothing was changed.\n${threeWayDiff(threeWay, {
+          backup: `backup taken ${backup.takenAt}`,
+          written: 'written by flannelctl',
+          current: `current, resourceVersion ${String(current.metadata.resourceVersion ?? '?')}`,
+        })}`,
+        'keep the current ConfigMap, or restore the whole backup byte for byte (this reverts every edit made since): flannelctl migrate --rollback --restore-backup',
+      );
+    }
+    outcome.restoredBackend = decision.kind === 'restore';
+    const next = forPut(current);
+    return withState(
+      decision.kind === 'restore'
+        ? { ...next, data: { ...current.data, [NET_CONF_KEY]: decision.text } }
+        : next,
+      state,
+    );
+  };
 
 export const newState = (
   id: string,
@@ -103,11 +171,14 @@ export const plannedRequests = (
     metadata: { ...cm.metadata, resourceVersion: '<from the previous response>' },
   });
   const first = backupStep(backup, state)(configMap)!;
+  const desired = desiredNetConfText(current, target);
+  // The state records what was written from here on, as a real run's does (rollback compares with it).
   const changed = later(
-    changeStep(backup, desiredNetConfText(current, target), stateAt(state, 'config-changed', now))(first)!,
+    changeStep(backup, desired, stateAt(state, 'config-changed', now, { written: desired }))(first)!,
   );
-  const restarted = later(phaseStep(stateAt(state, 'restarted', now))(changed)!);
-  const converged = later(phaseStep(stateAt(state, 'converged', now))(restarted)!);
+  const wrote = { ...state, written: desired };
+  const restarted = later(phaseStep(stateAt(wrote, 'restarted', now))(changed)!);
+  const converged = later(phaseStep(stateAt(wrote, 'converged', now))(restarted)!);
   return [
     putConfigMap(
       'back up net-conf.json into the annotation flannelctl.io/net-conf-backup and record the migration',
@@ -118,7 +189,7 @@ export const plannedRequests = (
     putConfigMap('record that the restart was issued', restarted),
     putConfigMap('record that every node converged (after verification)', converged),
     ...(request.cleanup && target.type === 'host-gw'
-      ? [putConfigMap('record the cleanup', later(phaseStep(stateAt(state, 'cleaned-up', now))(converged)!))]
+      ? [putConfigMap('record the cleanup', later(phaseStep(stateAt(wrote, 'cleaned-up', now))(converged)!))]
       : []),
   ];
 };

@@ -35,6 +35,32 @@ test('conflictNext makes the next matching write a 409 Conflict and leaves the o
   assert.equal((await patch()).data?.k, 'w', 'only the next write conflicts');
 });
 
+test('beforeNext lets another writer in first, so a PUT with the old resourceVersion meets a real 409', async (t) => {
+  const { server, core } = await startTestCluster(t);
+  const created = await core.createNamespacedConfigMap({
+    namespace: 'default',
+    body: { metadata: { name: 'cfg' }, data: { k: 'v' } },
+  });
+  // Only the PUT whose body matches: the other writer's own PATCH passes by untouched.
+  server.faults.beforeNext({ method: 'PUT', path: 'configmaps/cfg', body: /"mine"/ }, () =>
+    core.patchNamespacedConfigMap(
+      { name: 'cfg', namespace: 'default', body: { data: { other: 'theirs' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    ),
+  );
+  const put = () =>
+    core.replaceNamespacedConfigMap({
+      name: 'cfg',
+      namespace: 'default',
+      body: {
+        metadata: { name: 'cfg', resourceVersion: created.metadata!.resourceVersion },
+        data: { k: 'mine' },
+      },
+    });
+  await assert.rejects(put(), (error) => statusOf(error).reason === 'Conflict');
+  assert.deepEqual(server.get('configmaps', 'default', 'cfg')!.data, { k: 'v', other: 'theirs' });
+});
+
 test('added latency delays matching requests past a client deadline', async (t) => {
   const { server } = await startTestCluster(t);
   server.faults.addLatency({ path: '/api/v1/nodes', ms: 2_000 });

@@ -33,6 +33,9 @@ export interface RequestInfo {
   readonly path: string;
 }
 
+/** Runs just before a matching request is served, e.g. another writer's edit racing this one. */
+export type BeforeHook = (request: RequestInfo & { readonly body: string }) => unknown;
+
 const matches = (m: RequestMatch, r: RequestInfo): boolean =>
   (!m.method || m.method.toUpperCase() === r.method) &&
   (!m.path ||
@@ -46,6 +49,7 @@ export class Faults {
   private conflicts: { match: RequestMatch; left: number }[] = [];
   private readonly neverReadyNodes = new Set<string>();
   private forbidden: ForbiddenRule[] = [];
+  private befores: { match: RequestMatch & { body?: RegExp }; hook: BeforeHook }[] = [];
 
   /** Every matching request waits `ms` before it is served. */
   addLatency(fault: LatencyFault): void {
@@ -60,6 +64,23 @@ export class Faults {
   /** The next matching write gets 409 Conflict, as if someone else wrote first. */
   conflictNext(match: RequestMatch = {}, count = 1): void {
     this.conflicts.push({ match, left: count });
+  }
+
+  /**
+   * The next request matching (and whose body matches `match.body`) waits for `hook` first: a concurrent
+   * writer placed at the exact step, so the request meets the real resourceVersion check (409).
+   */
+  beforeNext(match: RequestMatch & { body?: RegExp }, hook: BeforeHook): void {
+    this.befores.push({ match, hook });
+  }
+
+  async runBefore(r: RequestInfo & { readonly body: string }): Promise<void> {
+    const i = this.befores.findIndex(
+      (b) => matches(b.match, r) && (!b.match.body || b.match.body.test(r.body)),
+    );
+    if (i < 0) return;
+    const [before] = this.befores.splice(i, 1);
+    await before!.hook(r);
   }
 
   /** Pods on this node run but never pass readiness. */
@@ -89,6 +110,7 @@ export class Faults {
     this.failures = [];
     this.conflicts = [];
     this.forbidden = [];
+    this.befores = [];
     this.neverReadyNodes.clear();
   }
 

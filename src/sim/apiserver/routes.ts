@@ -156,6 +156,7 @@ export const createHandler =
       const identity = ctx.users.authenticate(req.headers.authorization);
       if (!identity) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       record.user = identity.name;
+      await ctx.faults.runBefore({ method, path, body: raw.toString('utf8') });
       const injected = ctx.faults.takeFailure({ method, path });
       if (injected) throw injected;
       if (!route && path.startsWith('/openapi/v3/')) {
