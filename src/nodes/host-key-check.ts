@@ -47,11 +47,22 @@ export const loadKnownHosts = async (files: readonly string[]): Promise<KnownHos
   return all;
 };
 
-// Appends from concurrent connections are serialised so lines never interleave.
+// Accept-new from concurrent connections is serialised, and each one re-reads known_hosts first: many
+// connections to one new host (several node names for one address, retries) add one line, and a
+// different key that got there first makes the later one a changed key, never a second entry.
 let appendChain: Promise<void> = Promise.resolve();
 
-const appendKnownHost = (file: string, line: string): Promise<void> => {
+/** Appends the key's line unless known_hosts has an entry for the host by now; true when it appended. */
+const acceptNewKey = (
+  policy: HostKeyPolicy,
+  file: string,
+  address: string,
+  port: number,
+  key: Buffer,
+): Promise<boolean> => {
   const next = appendChain.then(async () => {
+    const entries = await loadKnownHosts(policy.knownHostsFiles);
+    if (checkHostKey(entries, address, port, key).status !== 'unknown') return false;
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
     const size = await stat(file).then(
       (s) => s.size,
@@ -62,9 +73,14 @@ const appendKnownHost = (file: string, line: string): Promise<void> => {
       const text = await readFile(file, 'utf8');
       if (!text.endsWith('\n')) prefix = '\n';
     }
+    const line = formatKnownHostsLine(address, port, key, { hash: policy.hashNewEntries });
     await appendFile(file, `${prefix}${line}\n`, { mode: 0o600 });
+    return true;
   });
-  appendChain = next.catch(() => undefined);
+  appendChain = next.then(
+    () => undefined,
+    () => undefined,
+  );
   return next;
 };
 
@@ -112,11 +128,9 @@ export const verifyHostKey = async (
     }
     case 'unknown': {
       if (policy.acceptNew) {
-        await appendKnownHost(
-          primary,
-          formatKnownHostsLine(address, port, key, { hash: policy.hashNewEntries }),
-        );
-        return undefined;
+        if (await acceptNewKey(policy, primary, address, port, key)) return undefined;
+        // Someone added the host meanwhile: judge the key against that entry, as without accept-new.
+        return verifyHostKey(node, address, port, key, { ...policy, acceptNew: false });
       }
       const ca = verdict.certAuthorities.length
         ? ' (host certificates are not supported; the @cert-authority lines for it were not used)'

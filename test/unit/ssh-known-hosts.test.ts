@@ -110,3 +110,32 @@ test('a formatted line parses back to the same key', () => {
   assert.equal(entry?.hosts, '192.168.77.11');
   assert.ok(entry?.key.equals(keyA));
 });
+
+test('accept-new under concurrency writes one line per new host; a different key racing in is a change', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { verifyHostKey } = await import('../../src/nodes/host-key-check.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'flannelctl-accept-new-'));
+  try {
+    const file = join(dir, 'known_hosts');
+    const policy = { knownHostsFiles: [file], acceptNew: true };
+    const node = (i: number) => ({ name: `node-${i}`, address: '192.168.77.21' });
+    const same = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => verifyHostKey(node(i), '192.168.77.21', 22, keyA, policy)),
+    );
+    assert.deepEqual(same, Array(20).fill(undefined), 'every connection with the same key is accepted');
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 1, readFileSync(file, 'utf8'));
+
+    const raced = await Promise.all([
+      verifyHostKey(node(1), '192.168.77.22', 22, keyA, policy),
+      verifyHostKey(node(2), '192.168.77.22', 22, keyB, policy),
+    ]);
+    assert.equal(raced[0], undefined);
+    assert.match(raced[1]?.message ?? '', /host key has changed/);
+    assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 2, 'one line for the second host');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
