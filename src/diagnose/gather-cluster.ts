@@ -18,7 +18,7 @@ import { gatherNodeFacts, type GatherProgress, type NodeGatherResult } from '../
 import type { NodeExec } from '../nodes/exec.ts';
 import { createNodeExec } from '../nodes/create-exec.ts';
 import { resolveNodeTargets } from '../nodes/resolve-targets.ts';
-import type { ApiNode, NodeSelection, SelectedNode } from '../nodes/select.ts';
+import { selectionWarnings, type ApiNode, type NodeSelection, type SelectedNode } from '../nodes/select.ts';
 import { runTasks } from '../render/progress.ts';
 import { readApiObjects } from './read-api.ts';
 
@@ -72,13 +72,11 @@ export const gatherCluster = async (options: GatherClusterOptions): Promise<Gath
       })
     : undefined;
   const selection = await resolveNodeTargets(access, kube, api?.nodes as ApiNode[] | undefined);
-  for (const warning of selection.warnings) io.stderr.write(`warning: ${warning}\n`);
+  for (const line of selectionWarnings(selection, globals.verbose > 0)) io.stderr.write(`${line}\n`);
   if (globals.verbose > 0) {
     for (const node of selection.nodes)
       io.stderr.write(`${node.name}: ${node.address} (${node.addressReason})\n`);
   }
-  for (const name of selection.notInApi)
-    io.stderr.write(`warning: inventory node ${name} is not in the cluster; skipped\n`);
   const exec = await createNodeExec(access, {
     io,
     yes: globals.yes,

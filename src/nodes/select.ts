@@ -227,3 +227,26 @@ export const selectNodes = (input: SelectNodesInput): NodeSelection => {
 /** Lists nodes from the API; the -l selector is applied server-side. */
 export const listApiNodes = async (kube: KubeClient, selector?: string): Promise<ApiNode[]> =>
   (await kube.list('v1', 'Node', selector ? { labelSelector: selector } : {})) as ApiNode[];
+
+/** Per-node warnings shown before this many are summarised (the rest with -v). */
+const WARNINGS_SHOWN = 5;
+
+/**
+ * The warning lines a selection prints: a large inventory (or fleet) gets a summary, not a line per
+ * node; with verbose every line is kept.
+ */
+export const selectionWarnings = (selection: NodeSelection, verbose = false): string[] => {
+  const lines = [...selection.warnings];
+  if (!verbose && lines.length > WARNINGS_SHOWN) {
+    lines.splice(
+      WARNINGS_SHOWN,
+      lines.length,
+      `${lines.length - WARNINGS_SHOWN} more warning(s) like these; -v shows every one`,
+    );
+  }
+  const missing = selection.notInApi;
+  if (missing.length === 1) lines.push(`inventory node ${missing[0]} is not in the cluster; skipped`);
+  else if (missing.length > 1)
+    lines.push(`${missing.length} inventory nodes are not in the cluster; skipped: ${listNames(missing)}`);
+  return lines.map((line) => `warning: ${line}`);
+};

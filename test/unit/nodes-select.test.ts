@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.ts';
 import { parseInventory } from '../../src/nodes/inventory.ts';
-import { selectNodes, type ApiNode } from '../../src/nodes/select.ts';
+import { selectionWarnings, selectNodes, type ApiNode } from '../../src/nodes/select.ts';
 
 const PUBLIC_IP = 'flannel.alpha.coreos.com/public-ip';
 
@@ -172,4 +172,27 @@ test('dual stack: the public-ipv6 annotation becomes the IPv6 peer address; node
   );
   assert.equal(selection.nodes[0]!.peerAddress, '10.0.0.1');
   assert.ok(!('peerAddressV6' in selection.nodes[3]!), 'IPv4-only nodes look exactly as before');
+});
+
+test('a large inventory gives one summarised warning, not one line per node (-v shows every one)', () => {
+  const big = parseInventory(
+    `nodes:\n${Array.from({ length: 500 }, (_, i) => `  - { name: extra-${i}, address: 192.168.${Math.floor(i / 200)}.${(i % 200) + 1} }`).join('\n')}\n`,
+    'big.yaml',
+  );
+  const badAnnotations = Array.from({ length: 40 }, (_, i) =>
+    apiNode(`bad-${i}`, { InternalIP: `10.1.0.${i + 1}` }, { [PUBLIC_IP]: 'x' }),
+  );
+  const selection = selectNodes({ apiNodes: [...cluster, ...badAnnotations], inventory: big });
+  const lines = selectionWarnings(selection);
+  assert.equal(lines.length, 7, lines.join('\n'));
+  assert.match(lines[5]!, /^warning: 36 more warning\(s\) like these; -v shows every one$/);
+  assert.match(
+    lines[6]!,
+    /^warning: 500 inventory nodes are not in the cluster; skipped: extra-0, .*, extra-19 and 480 more$/,
+  );
+  assert.equal(selectionWarnings(selection, true).length, 42, 'verbose keeps every per-node warning');
+  const one = selectNodes({ apiNodes: cluster, inventory });
+  assert.deepEqual(selectionWarnings(one).slice(-1), [
+    'warning: inventory node node-4 is not in the cluster; skipped',
+  ]);
 });
