@@ -3,7 +3,7 @@
 import { DEFAULT_CNI_PLUGIN_VERSION, DEFAULT_FLANNEL_VERSION } from '../version.ts';
 import { FlannelctlError } from '../errors.ts';
 import { parseFlannelVersion } from './flannel-version.ts';
-import { rewriteRegistry } from './images.ts';
+import { imageReferenceProblem, registryProblem } from './image-reference.ts';
 import { buildNetConf } from './manifest.ts';
 import {
   BACKEND_PRESETS,
@@ -81,7 +81,15 @@ export const validateManifestOptions = (
   }
   for (const name of o.iface) {
     // --iface takes an interface name or one of its IP addresses.
-    if (!parseIp(name) && (name === '' || name.length > 15 || /[\s/:]/.test(name))) {
+    // Linux dev_valid_name (net/core/dev.c): 1-15 bytes, not "." or "..", no '/', ':' or white space.
+    if (
+      !parseIp(name) &&
+      (name === '' ||
+        Buffer.byteLength(name) > 15 ||
+        name === '.' ||
+        name === '..' ||
+        /[\s/:\p{Cc}]/u.test(name))
+    ) {
       error(
         'iface',
         `"${name}" is neither an interface name nor an IP address`,
@@ -101,12 +109,20 @@ export const validateManifestOptions = (
     if (message) error('ifaceRegex', message, 'use a plain RE2 pattern such as ^(eth|ens)[0-9]+$');
   }
   if (o.imageRegistry !== undefined) {
-    try {
-      rewriteRegistry('ghcr.io/flannel-io/flannel:x', o.imageRegistry);
-    } catch (e) {
-      const failure = e as FlannelctlError;
-      error('imageRegistry', failure.message, failure.hint ?? 'give a registry host');
-    }
+    const problem = registryProblem(o.imageRegistry);
+    if (problem)
+      error(
+        'imageRegistry',
+        problem,
+        'give a host with an optional port and path, such as mirror.example.com:5000/flannel',
+      );
+  }
+  for (const [key, ref] of [
+    ['flannelImage', o.flannelImage],
+    ['cniPluginImage', o.cniPluginImage],
+  ] as const) {
+    const problem = ref === undefined ? null : imageReferenceProblem(ref);
+    if (problem) error(key, problem, 'give a full reference such as ghcr.io/flannel-io/flannel:v0.28.9');
   }
   let netConf;
   try {

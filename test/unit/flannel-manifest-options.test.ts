@@ -33,7 +33,7 @@ test('bad option values are errors named by their flag', () => {
       'error --iface: "not an iface" is neither an interface name nor an IP address',
       'error --iface-regex: --iface-regex "^(?!lo)" uses lookaround or a backreference, which flanneld\'s Go regexp does not support',
       'error --iface-regex: --iface-regex "([" is not a regular expression: Invalid regular expression: /([/: Unterminated character class',
-      'error --image-registry: image registry "https://mirror" is not a registry host',
+      'error --image-registry: image registry "https://mirror" is not a registry host (host[:port][/path], path in lower case, no scheme)',
     ],
   );
 });
@@ -77,4 +77,33 @@ test("net-conf problems and node podCIDRs are included; field names can be the c
   );
   const [problem] = validateManifestOptions({ namespace: 'X' }, { fieldNames: { namespace: '-n' } });
   assert.equal(problem?.field, '-n');
+});
+
+test('image references and the registry follow the runtime grammar (distribution/reference)', () => {
+  for (const ok of [
+    'ghcr.io/flannel-io/flannel:v0.28.9',
+    'mirror.local:5000/flannel/flannel-cni-plugin:v1.7.1-flannel1',
+    'flannel/flannel@sha256:' + 'a'.repeat(64),
+    'localhost/flannel:dev',
+  ])
+    assert.deepEqual(summary({ flannelImage: ok, cniPluginImage: ok }), [], ok);
+  assert.deepEqual(summary({ imageRegistry: 'mirror.local:5000/team/' }), []);
+  assert.deepEqual(
+    summary({ flannelImage: 'ghcr.io/Flannel-IO/flannel:v1', cniPluginImage: 'x:y;rm -rf /' }),
+    [
+      'error --flannel-image: "ghcr.io/Flannel-IO/flannel:v1" is not a valid image reference (registry/path:tag or @sha256:digest, path in lower case)',
+      'error --cni-plugin-image: "x:y;rm -rf /" is not a valid image reference (registry/path:tag or @sha256:digest, path in lower case)',
+    ],
+  );
+  assert.equal(summary({ imageRegistry: 'mirror local' }).length, 1);
+});
+
+test('--iface names follow the kernel rules (dev_valid_name)', () => {
+  for (const bad of ['.', '..', 'a'.repeat(16), 'eth\u0000', 'eth0\n'])
+    assert.match(
+      summary({ iface: [bad] }).join(),
+      /is neither an interface name nor an IP address/,
+      JSON.stringify(bad),
+    );
+  assert.deepEqual(summary({ iface: ['enp0s31f6', 'bond0.100', 'a'.repeat(15)] }), []);
 });
