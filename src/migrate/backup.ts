@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readRegularFile } from '../files.ts';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OperationError, UsageError } from '../errors.ts';
@@ -63,8 +64,7 @@ export const parseBackup = (text: string, source: string): ConfigMapBackup => {
 };
 
 export const readBackupFile = (path: string): ConfigMapBackup => {
-  if (!existsSync(path)) throw new UsageError(`--backup-file ${path}: no such file`);
-  return parseBackup(readFileSync(path, 'utf8'), `--backup-file ${path}`);
+  return parseBackup(readRegularFile(path, '--backup-file'), `--backup-file ${path}`);
 };
 
 /** The backup as kept in the ConfigMap's annotation, next to what it protects. */

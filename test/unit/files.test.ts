@@ -65,3 +65,14 @@ test('an output file is never written through a symlink, and only into a regular
   writeOutputFile(out, 'new\n', '--save');
   assert.equal(readFileSync(out, 'utf8'), 'new\n', 'an existing regular file is replaced');
 });
+
+test('migrate --backup-file refuses a FIFO or a device instead of hanging on it', async () => {
+  const { readBackupFile } = await import('../../src/migrate/backup.ts');
+  const fifo = join(dir, 'backup-fifo');
+  execFileSync('mkfifo', [fifo]);
+  assert.throws(
+    () => readBackupFile(fifo),
+    usage(/--backup-file .*backup-fifo: a FIFO, expected a regular file/),
+  );
+  assert.throws(() => readBackupFile('/dev/zero'), usage(/--backup-file \/dev\/zero: a device/));
+});
