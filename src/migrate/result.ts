@@ -169,7 +169,7 @@ export const renderResultText = (r: MigrationResult): string => {
   if (r.rollback) {
     lines.push(
       `Rolled back: ${r.rollback.reason}`,
-      `  ConfigMap restored byte for byte: ${r.rollback.restored ? 'yes' : 'no'}; verified after rollback: ${r.rollback.verified ? 'yes' : 'no'}`,
+      `  ConfigMap restored from the backup: ${r.rollback.restored ? 'yes' : 'no'}; verified after rollback: ${r.rollback.verified ? 'yes' : 'no'}`,
       ...r.rollback.failures.map((f) => `  ✗ ${f}`),
       '',
     );
