@@ -285,7 +285,10 @@ test('bad migrate input is a usage error before anything is contacted', async ()
     [[], /--to is required/],
     [['--to', 'host-gw', '--direct-routing'], /--direct-routing only applies to --to vxlan/],
     [['--resume', '--rollback'], /cannot be used together/],
-    [['--rollback', '--backup-file', '/nonexistent.json'], /--backup-file \/nonexistent\.json: no such file/],
+    [
+      ['--rollback', '--backup-file', '/nonexistent.json'],
+      /--backup-file \/nonexistent\.json: cannot read it: no such file/,
+    ],
     [['--to', 'udp'], /argument 'udp' is invalid/],
   ];
   for (const [args, message] of cases) {
