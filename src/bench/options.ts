@@ -1,6 +1,7 @@
 // bench's flags, validated into options before anything touches the cluster or a node (exit 2).
 // Every value here ends up in a pod spec or on a node's command line, so each has a strict form.
 import { isIP } from 'node:net';
+import { parseDuration } from '../duration.ts';
 import { UsageError } from '../errors.ts';
 import type { BenchMode } from './result.ts';
 
@@ -96,6 +97,18 @@ const wholeNumber = (flag: string, text: string | undefined, fallback: number, m
   const n = Number(text);
   if (n < min || n > max) throw new UsageError(`${flag} ${n} is not between ${min} and ${max}`);
   return n;
+};
+
+/** --duration like every time flag (10s, 1m; a bare number is seconds), in whole seconds for iperf3 -t. */
+const durationSeconds = (text: string | undefined): number => {
+  if (text === undefined) return DEFAULTS.duration;
+  const ms = parseDuration(text, '--duration');
+  if (ms % 1000 !== 0 || ms < 1000 || ms > 3_600_000)
+    throw new UsageError(
+      `--duration ${text} is not a whole number of seconds between 1s and 1h`,
+      'iperf3 -t takes whole seconds: e.g. --duration 10s or --duration 1m',
+    );
+  return ms / 1000;
 };
 
 const positiveNumber = (flag: string, text: string, example: string): number => {
@@ -215,7 +228,7 @@ export const validateBenchFlags = (flags: BenchFlags): BenchOptions => {
     pingImage: image('--ping-image', flags.pingImage ?? DEFAULTS.pingImage),
     imagePullSecrets: [...new Set(flags.imagePullSecret ?? [])],
     tolerations: (flags.toleration ?? []).map(parseToleration),
-    durationSeconds: wholeNumber('--duration', flags.duration, DEFAULTS.duration, 1, 3600),
+    durationSeconds: durationSeconds(flags.duration),
     streams: wholeNumber('--streams', flags.streams, DEFAULTS.streams, 1, 128),
     reverse: Boolean(flags.reverse),
     ...(flags.udpRate !== undefined ? { udpRate: parseRate(flags.udpRate) } : {}),

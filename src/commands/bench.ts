@@ -47,7 +47,11 @@ export const benchCommand = (io: Io): Command =>
         'let the pods run on tainted nodes; "all" tolerates every taint (repeatable)',
         append,
       )
-      .option('-t, --duration <seconds>', 'seconds per iperf3 run', '10')
+      .option(
+        '-t, --duration <duration>',
+        'length of each iperf3 run (10s, 1m; a bare number is seconds)',
+        '10',
+      )
       .option('-P, --streams <n>', 'parallel TCP streams', '1')
       .option('-R, --reverse', 'the server sends (iperf3 -R)')
       .option('--udp-rate <rate>', 'also run UDP at this rate (e.g. 1G, 500M): jitter and loss')

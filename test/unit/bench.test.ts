@@ -98,12 +98,23 @@ test('flags are validated before anything runs', () => {
     [o.mode, o.namespace, o.image, o.durationSeconds, o.repeat, o.streams, o.latencyCount, o.port],
     ['pod', 'flannelctl-bench', 'networkstatic/iperf3', 10, 3, 1, 20, 5201],
   );
+  // --duration reads like every other time flag; a bare number stays seconds.
+  for (const [text, seconds] of [
+    ['30', 30],
+    ['30s', 30],
+    ['1m', 60],
+    ['1m30s', 90],
+  ] as const)
+    assert.equal(validateBenchFlags({ duration: text }).durationSeconds, seconds, text);
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ from: 'a', to: 'a' }, /--from and --to are both a/],
     [{ from: 'Node_1' }, /--from "Node_1" is not a node name/],
     [{ benchNamespace: 'Bench' }, /not a namespace name/],
     [{ image: 'iperf3; rm -rf /' }, /--image .* is not an image reference/],
-    [{ duration: '0' }, /--duration 0 is not between 1 and 3600/],
+    [{ duration: '0' }, /--duration 0 is not a whole number of seconds between 1s and 1h/],
+    [{ duration: '1500ms' }, /--duration 1500ms is not a whole number of seconds/],
+    [{ duration: '2h' }, /between 1s and 1h/],
+    [{ duration: 'ten' }, /--duration "ten" is not a duration/],
     [{ streams: 'four' }, /--streams takes a whole number/],
     [{ udpRate: 'fast' }, /--udp-rate "fast" is not a rate/],
     [{ failBelow: '-1' }, /--fail-below takes a positive number/],
