@@ -17,6 +17,7 @@ import type { Lab } from '../../src/lab/types.ts';
 import { ANNOTATIONS, CONFIGMAP_NAME } from '../../src/flannel/names.ts';
 import { startSimulatedFlannel, type SimulatedFlannel } from '../../src/sim/flannel-agent/seed.ts';
 import { startPodRunner, type PodRunner } from '../../src/sim/pod-runner/index.ts';
+import { startWorkloadPods } from '../../src/sim/workload-pods.ts';
 import type { MigrationResult } from '../../src/migrate/result.ts';
 
 const skip = labRequirement();
@@ -27,41 +28,20 @@ let args: string[];
 const podIPs = new Map<string, string>();
 const env = { FLANNELCTL_BACKUP_DIR: mkdtempSync(join(tmpdir(), 'flannelctl-lab-backups-')) };
 
-const podStatus = (name: string) =>
-  sim.api.get('pods', 'default', name)?.status as { phase?: string; podIP?: string } | undefined;
-
-const waitFor = async <T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 before(async () => {
   if (skip) return;
   lab = await createLab({ nodes: 3 });
   sim = await startSimulatedFlannel({ lab, backend: 'vxlan', readyDelayMs: 600, routeCheckIntervalMs: 300 });
   runner = startPodRunner({ api: sim.api, lab });
   // A pause pod (no command: the namespace alone) on node-1 and node-2; node-3 stays empty.
-  for (const node of ['node-1', 'node-2']) {
-    const name = `web-${node}`;
-    sim.api.create({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, namespace: 'default' },
-      spec: { nodeName: node, containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10' }] },
-    });
-    podIPs.set(
-      node,
-      await waitFor(`${name} Running`, () => {
-        const s = podStatus(name);
-        return s?.phase === 'Running' && s.podIP ? s.podIP : undefined;
-      }),
-    );
-  }
+  const pods = await startWorkloadPods(
+    sim.api,
+    new Map([
+      ['node-1', 1],
+      ['node-2', 1],
+    ]),
+  );
+  for (const pod of pods) podIPs.set(pod.node, pod.podIP);
   const inventory = join(lab.dir, 'podless-inventory.yaml');
   writeFileSync(
     inventory,
