@@ -8,23 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubectlRequirement } from '../helpers/requirements.ts';
-import { seedNodes } from '../helpers/apiserver.ts';
+import { eventually, seedNodes } from '../helpers/apiserver.ts';
 import { PodSandboxError, startApiServer } from '../../src/sim/apiserver/index.ts';
 
 const skip = kubectlRequirement();
 
 const FLANNEL_ERROR =
   'plugin type="flannel" failed (add): failed to load flannel \'subnet.env\' file: open /run/flannel/subnet.env: no such file or directory. Check the flannel pod log for this node.';
-
-const waitFor = async <T>(what: string, fn: () => T | undefined, timeoutMs = 10_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 test(
   "a failing pod sandbox: kubectl get events and describe pod show kubelet's event; the pod runs once it succeeds",
@@ -65,7 +55,7 @@ test(
       metadata: { name: 'web-0', namespace: 'default' },
       spec: { nodeName: 'node-2', containers: [{ name: 'main', image: 'nginx' }] },
     });
-    await waitFor('three attempts', () => (attempts >= 3 ? true : undefined));
+    await eventually(() => (attempts >= 3 ? true : undefined), 'three attempts');
     const pod = () =>
       server.get('pods', 'default', 'web-0')!.status as {
         phase: string;
@@ -85,16 +75,18 @@ test(
       );
 
     // Past the tenth distinct sandbox ID the recorder combines them: one Event, counted.
-    await waitFor('the combined event counted twice', () =>
-      server
-        .list('events', 'default')
-        .some(
-          (e) =>
-            String((e as { message?: string }).message).startsWith('(combined from similar events)') &&
-            (e as { count?: number }).count! >= 2,
-        )
-        ? true
-        : undefined,
+    await eventually(
+      () =>
+        server
+          .list('events', 'default')
+          .some(
+            (e) =>
+              String((e as { message?: string }).message).startsWith('(combined from similar events)') &&
+              (e as { count?: number }).count! >= 2,
+          )
+          ? true
+          : undefined,
+      'the combined event counted twice',
     );
     const described = await kubectl('describe', 'pod', 'web-0', '-n', 'default');
     assert.equal(described.code, 0, described.stderr);
@@ -109,6 +101,6 @@ test(
     );
 
     broken = false;
-    await waitFor('Running', () => (pod().phase === 'Running' ? true : undefined));
+    await eventually(() => (pod().phase === 'Running' ? true : undefined), 'Running');
   },
 );

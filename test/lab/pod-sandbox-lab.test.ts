@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from '../helpers/apiserver.ts';
 import { labRequirement } from '../helpers/requirements.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createLab } from '../../src/lab/lab.ts';
@@ -77,16 +78,6 @@ const notPassing = (report: Report): string[] =>
     .map((f) => `${f.severity} ${f.code} ${f.node ?? ''}`.trim())
     .sort();
 
-const waitFor = async <T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 interface EventLike {
   reason: string;
   type: string;
@@ -122,10 +113,14 @@ test(
     });
 
     // The real CNI chain failed in flannel's step; kubelet's event says so, about this pod, from node-2.
-    const [event] = await waitFor('a FailedCreatePodSandBox event', () => {
-      const events = sandboxEvents('web-0');
-      return events.length > 0 ? events : undefined;
-    });
+    const [event] = await eventually(
+      () => {
+        const events = sandboxEvents('web-0');
+        return events.length > 0 ? events : undefined;
+      },
+      'a FailedCreatePodSandBox event',
+      20_000,
+    );
     assert.equal(event!.type, 'Warning');
     assert.deepEqual(event!.source, { component: 'kubelet', host: n2.name });
     assert.equal(event!.involvedObject.kind, 'Pod');
@@ -145,12 +140,15 @@ test(
     assert.deepEqual(runner.pods(), [], 'no sandbox exists while CNI ADD fails');
 
     // kubelet keeps trying; the recorder folds the retries into one counted Event instead of a flood.
-    await waitFor('the retries counted on a combined event', () =>
-      sandboxEvents('web-0').some(
-        (e) => e.message.startsWith('(combined from similar events): ') && e.count >= 2,
-      )
-        ? true
-        : undefined,
+    await eventually(
+      () =>
+        sandboxEvents('web-0').some(
+          (e) => e.message.startsWith('(combined from similar events): ') && e.count >= 2,
+        )
+          ? true
+          : undefined,
+      'the retries counted on a combined event',
+      20_000,
     );
     assert.ok(sandboxEvents('web-0').length <= 10);
 
@@ -181,11 +179,13 @@ test(
       { method: 'DELETE', headers: { Authorization: `Bearer ${sim.api.token}` } },
     );
     assert.equal(res.status, 200);
-    await waitFor('subnet.env again', () => (existsSync(subnetEnv) ? true : undefined));
+    await eventually(() => (existsSync(subnetEnv) ? true : undefined), 'subnet.env again', 20_000);
     await waitForFlannelReady(sim.api, sim.agents, [n1.name, n2.name], sim.namespace);
 
-    const ip = await waitFor('web-0 Running', () =>
-      podStatus('web-0')?.phase === 'Running' ? podStatus('web-0')?.podIP : undefined,
+    const ip = await eventually(
+      () => (podStatus('web-0')?.phase === 'Running' ? podStatus('web-0')?.podIP : undefined),
+      'web-0 Running',
+      20_000,
     );
     assert.match(ip, new RegExp(`^${n2.podCidr.split('.').slice(0, 3).join('\\.')}\\.\\d+$`));
     assert.equal(runner.pods().find((p) => p.name === 'web-0')?.podIP, ip);
