@@ -21,7 +21,7 @@ export interface PickableNode {
   readonly status?: {
     conditions?: { type: string; status: string }[];
     addresses?: { type: string; address: string }[];
-    nodeInfo?: { kernelVersion?: string };
+    nodeInfo?: { kernelVersion?: string; containerRuntimeVersion?: string };
   };
 }
 

@@ -7,6 +7,7 @@ import type { GlobalOptions } from '../global-options.ts';
 import { useColor, type Io } from '../io.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { connectKube } from '../kube/connect.ts';
+import { runsNoContainers, runtimeVersion } from '../kube/node-runtime.ts';
 import { createNodeExec } from '../nodes/create-exec.ts';
 import type { NodeExec } from '../nodes/exec.ts';
 import { resolveNodeTargets } from '../nodes/resolve-targets.ts';
@@ -67,6 +68,7 @@ export const runBench = async (
   const pick = pickNodes(nodes, options.from, options.to, options.tolerations);
   const clientName = pick.client.metadata!.name!;
   const serverName = pick.server.metadata!.name!;
+  refuseVirtualNodes([pick.client, pick.server]);
   progress(`nodes: ${clientName} → ${serverName} (${pick.reason})`);
   const flannel = await flannelInfo(kube, globals.namespace, [pick.client, pick.server]);
   for (const w of flannel.warnings) io.stderr.write(`warning: ${w}\n`);
@@ -187,6 +189,19 @@ export const runBench = async (
   else io.stdout.write(printResultText(result, violations, useColor(io, globals.color)));
   if (globals.output !== 'text') for (const v of violations) io.stderr.write(`${v.flag}: ${v.message}\n`);
   if (violations.length > 0) throw new ResultExit(1);
+};
+
+/**
+ * The virtual demo's nodes model routes and addresses but run no container: bench pods there would
+ * start and never measure anything. Say so before anything is created, with the demo that can.
+ */
+const refuseVirtualNodes = (picked: readonly PickableNode[]): void => {
+  const virtual = picked.filter(runsNoContainers);
+  if (virtual.length === 0) return;
+  throw new UsageError(
+    `${virtual.map((n) => n.metadata?.name).join(' and ')} ${virtual.length > 1 ? 'are virtual nodes' : 'is a virtual node'} of flannelctl's demo (container runtime ${runtimeVersion(virtual[0]!)}): it models routes and addresses but runs no iperf3 or ping, so there is no real traffic to measure`,
+    'for a demo cluster that passes real traffic, run `sudo flannelctl demo --lab --keep` and bench it with the access flags it prints',
+  );
 };
 
 /** Creates the namespace when absent; true when this run created it (and so deletes it). */

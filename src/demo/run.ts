@@ -136,6 +136,9 @@ const keepServing = async (
       `  kubectl --kubeconfig ${dir}/kubeconfig get nodes -o wide`,
       `  flannelctl doctor ${access}`,
       `  flannelctl migrate --to vxlan ${access}`,
+      cluster.kind === 'lab'
+        ? `  flannelctl bench ${access}`
+        : '  (bench needs real traffic: sudo flannelctl demo --lab --keep)',
       'Press Ctrl-C to stop it.',
       '',
     ].join('\n'),

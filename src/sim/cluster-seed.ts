@@ -69,6 +69,8 @@ export interface SeedNode {
   readonly taints?: readonly Taint[];
   /** Replace the default conditions (Ready=True and the pressure conditions False) by type. */
   readonly conditions?: readonly NodeCondition[];
+  /** status.nodeInfo.containerRuntimeVersion; default containerd's. */
+  readonly containerRuntimeVersion?: string;
 }
 
 export interface ClusterSeed {

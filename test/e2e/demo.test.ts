@@ -87,6 +87,20 @@ test('demo --keep serves the cluster for kubectl and flannelctl until interrupte
     const doctor = await runCli(['doctor', ...access, '-o', 'json']);
     assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
     assert.equal((JSON.parse(doctor.stdout) as { nodes: unknown[] }).nodes.length, 3);
+
+    // Virtual nodes pass no real traffic: bench says so at once, with the demo that can, and fakes nothing.
+    const started = Date.now();
+    const bench = await runCli(['bench', ...access]);
+    const tookMs = Date.now() - started;
+    assert.equal(bench.code, 2, bench.stdout + bench.stderr);
+    assert.ok(tookMs < 2000, `bench refused within 2 s (took ${tookMs} ms)`);
+    assert.match(
+      bench.stderr,
+      /node-\d and node-\d are virtual nodes of flannelctl's demo \(container runtime flannelctl-virtual:\/\/[\d.]+\)/,
+    );
+    assert.match(bench.stderr, /sudo flannelctl demo --lab --keep/);
+    assert.equal(bench.stdout, '', 'no figure is printed');
+    assert.match(printed, /bench needs real traffic: sudo flannelctl demo --lab --keep/);
     if (!kubectlRequirement()) {
       const { stdout } = await promisify(execFile)('kubectl', [
         '--kubeconfig',
@@ -97,6 +111,16 @@ test('demo --keep serves the cluster for kubectl and flannelctl until interrupte
         'wide',
       ]);
       assert.match(stdout, /node-3\s+Ready/);
+      assert.match(stdout, /flannelctl-virtual:\/\//, 'kubectl shows the virtual container runtime');
+      const namespaces = await promisify(execFile)('kubectl', [
+        '--kubeconfig',
+        join(dir, 'kubeconfig'),
+        'get',
+        'namespaces',
+        '-o',
+        'name',
+      ]);
+      assert.doesNotMatch(namespaces.stdout, /flannelctl-bench/, 'the refused bench created nothing');
     }
   } finally {
     stop.abort();

@@ -79,7 +79,7 @@ export const nodeObject = (n: SeedNode): KubeObject => {
       nodeInfo: {
         architecture: 'amd64',
         bootID: '00000000-0000-4000-8000-000000000000',
-        containerRuntimeVersion: 'containerd://1.7.24',
+        containerRuntimeVersion: n.containerRuntimeVersion ?? 'containerd://1.7.24',
         kernelVersion: '6.1.0-31-amd64',
         kubeProxyVersion: KUBERNETES_VERSION,
         kubeletVersion: KUBERNETES_VERSION,

@@ -19,6 +19,8 @@ import type { Dataplane } from './dataplane.ts';
 import { LabDataplane } from './lab-dataplane.ts';
 import { VirtualNode } from '../virtual-node/model.ts';
 import { VirtualDataplane, describeVirtualNode } from './virtual-dataplane.ts';
+import { LAB_RUNTIME, VIRTUAL_RUNTIME } from '../../kube/node-runtime.ts';
+import { FLANNELCTL_VERSION } from '../../version.ts';
 
 export interface SimulatedNode {
   readonly name: string;
@@ -26,6 +28,8 @@ export interface SimulatedNode {
   readonly address: string;
   readonly podCidr: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** What the node reports as its container runtime (`kubectl get nodes -o wide`). */
+  readonly containerRuntimeVersion?: string;
   readonly dataplane: Dataplane;
   /** Runs pods/exec into pods on this node (kube-exec node access). */
   readonly exec?: NodeExecHandler;
@@ -46,6 +50,7 @@ export const labNodes = (lab: Lab): SimulatedNode[] =>
     address: node.address,
     podCidr: node.podCidr,
     ...(node.remote ? { labels: { 'flannelctl.sim/lab-remote': 'true' } } : {}),
+    containerRuntimeVersion: `${LAB_RUNTIME}://${FLANNELCTL_VERSION}`,
     dataplane: new LabDataplane(lab, node),
     exec: labNodeExec(node),
   }));
@@ -54,6 +59,7 @@ export const labNodes = (lab: Lab): SimulatedNode[] =>
 export const virtualNodes = (nodes: readonly VirtualNode[]): SimulatedNode[] =>
   nodes.map((node) => ({
     ...describeVirtualNode(node),
+    containerRuntimeVersion: `${VIRTUAL_RUNTIME}://${FLANNELCTL_VERSION}`,
     dataplane: new VirtualDataplane(node),
     exec: virtualNodeExec(node),
   }));
@@ -68,6 +74,7 @@ export const flannelClusterSeed = (
     internalIP: n.address,
     podCIDR: n.podCidr,
     ...(n.labels ? { labels: n.labels } : {}),
+    ...(n.containerRuntimeVersion ? { containerRuntimeVersion: n.containerRuntimeVersion } : {}),
   })),
   objects: renderManifest({
     backend: install.backend,
