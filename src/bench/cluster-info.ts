@@ -1,5 +1,6 @@
 // What a result is about: the backend the two nodes actually run (flanneld's backend-type annotation,
 // which a ConfigMap edit alone does not change), flannel's version, and per node kernel and MTU.
+import { KubeApiError } from '../kube/api-errors.ts';
 import { discoverFlannel } from '../kube/discover.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { ANNOTATIONS, FLANNEL_CONTAINER_NAME, NET_CONF_KEY } from '../flannel/names.ts';
@@ -9,6 +10,10 @@ import type { PickableNode } from './pick-nodes.ts';
 export interface FlannelInfo {
   readonly backend: string | null;
   readonly version: string | null;
+  /** Where flannel runs (undefined when not found): node-access and host-mode pods go there. */
+  readonly namespace?: string;
+  /** The flannel container's image: kube-exec's and daemonset's default pod image. */
+  readonly image?: string;
   readonly warnings: readonly string[];
 }
 
@@ -18,7 +23,11 @@ export const flannelInfo = async (
   nodes: readonly PickableNode[],
 ): Promise<FlannelInfo> => {
   const warnings: string[] = [];
-  const install = await discoverFlannel(kube, namespace).catch(() => undefined);
+  // Without flannel the result just records less; a refusal is the caller's RBAC, which it must hear of.
+  const install = await discoverFlannel(kube, namespace).catch((error: unknown) => {
+    if (error instanceof KubeApiError && error.status === 403) throw error;
+    return undefined;
+  });
   const container = (
     install?.daemonSet.spec?.template?.spec as { containers?: { name: string; image?: string }[] } | undefined
   )?.containers?.find((c) => c.name === FLANNEL_CONTAINER_NAME);
@@ -39,7 +48,13 @@ export const flannelInfo = async (
     warnings.push(
       `the ConfigMap says ${configured} but the nodes still run ${backend} (restart the DaemonSet)`,
     );
-  return { backend, version, warnings };
+  return {
+    backend,
+    version,
+    ...(install ? { namespace: install.namespace } : {}),
+    ...(container?.image ? { image: container.image } : {}),
+    warnings,
+  };
 };
 
 export interface HostInfo {

@@ -8,6 +8,7 @@ import { readIperf3 } from './measure.ts';
 import type { BenchOptions } from './options.ts';
 import { FIELD_MANAGER, podObject, type BenchPodSpec } from './pods.ts';
 import { waitForPod } from './wait-pod.ts';
+import { isIpLiteral } from '../nodes/exec.ts';
 
 export interface PodDriverDeps {
   readonly kube: KubeClient;
@@ -19,16 +20,40 @@ export interface PodDriverDeps {
   readonly startTimeoutMs: number;
   readonly cpu?: CpuSampler;
   readonly signal?: AbortSignal;
+  /** Host mode through the API: hostNetwork pods in `namespace`, measuring between the nodes' addresses. */
+  readonly hostNetwork?: HostNetworkPods;
 }
+
+export interface HostNetworkPods {
+  /** Flannel's namespace: its Pod Security admits hostNetwork pods. */
+  readonly namespace: string;
+  /** The addresses the nodes reach each other at (flannel's public-ip), as host mode over SSH uses. */
+  readonly clientIP: string;
+  readonly serverIP: string;
+}
+
+/** Node addresses from the API go into pod commands: plain IP literals only. */
+const checkedIP = (what: string, address: string): string => {
+  if (!isIpLiteral(address))
+    throw new OperationError(`${what} ${JSON.stringify(address)} is not an IP address`);
+  return address;
+};
 
 export const podDriver = (deps: PodDriverDeps): PathDriver => {
   const { kube, options, runId, signal } = deps;
-  const ns = options.namespace;
+  const host = deps.hostNetwork;
+  const ns = host?.namespace ?? options.namespace;
+  // Both paths may run in one bench: the host path's pods are told apart by name too.
+  const prefix = host ? `bench-${runId}-host` : `bench-${runId}`;
   let serial = 0;
-  let clientIP: string | null = null;
+  let clientIP: string | null = host ? checkedIP('client node address', host.clientIP) : null;
+  const serverAddress = host ? checkedIP('server node address', host.serverIP) : undefined;
 
   const create = (spec: BenchPodSpec) =>
-    kube.apply(podObject(runId, options, spec), { fieldManager: FIELD_MANAGER, force: true });
+    kube.apply(
+      podObject(runId, options, host ? { ...spec, namespace: ns, hostNetwork: true } : spec),
+      { fieldManager: FIELD_MANAGER, force: true },
+    );
 
   const remove = (name: string) =>
     kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name }).catch(() => undefined);
@@ -41,8 +66,10 @@ export const podDriver = (deps: PodDriverDeps): PathDriver => {
     what: string,
     parsesIperf3: boolean,
   ): Promise<ToolRun> => {
-    const name = `bench-${runId}-${kind}-${++serial}`;
-    await create({ name, role: 'client', node: deps.clientNode, image, command });
+    const name = `${prefix}-${kind}-${++serial}`;
+    // On the host network ping needs NET_RAW for its raw socket (hostPodSecurityContext); iperf3 nothing.
+    const capabilities = kind === 'ping' ? ['NET_RAW'] : [];
+    await create({ name, role: 'client', node: deps.clientNode, image, command, capabilities });
     try {
       const running = await waitForPod(kube, ns, name, 'running', deps.startTimeoutMs, signal);
       clientIP ??= running.status?.podIP ?? null;
@@ -69,9 +96,9 @@ export const podDriver = (deps: PodDriverDeps): PathDriver => {
   };
 
   return {
-    path: 'pod',
+    path: host ? 'host' : 'pod',
     setup: async () => {
-      const name = `bench-${runId}-server`;
+      const name = `${prefix}-server`;
       await create({
         name,
         role: 'server',
@@ -81,6 +108,8 @@ export const podDriver = (deps: PodDriverDeps): PathDriver => {
         readyPort: options.port,
       });
       const server = await waitForPod(kube, ns, name, 'ready', deps.startTimeoutMs, signal);
+      // A hostNetwork pod's podIP is the node's InternalIP; flannel's public-ip is the path measured.
+      if (serverAddress) return serverAddress;
       const serverIP = server.status?.podIP;
       if (!serverIP) throw new OperationError(`server pod ${ns}/${name} is Ready but has no podIP`);
       return serverIP;

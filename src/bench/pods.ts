@@ -30,19 +30,41 @@ export interface BenchPodSpec {
   readonly command: readonly string[];
   /** A TCP port that must accept connections before the pod is Ready (the iperf3 server). */
   readonly readyPort?: number;
+  /** Default: --bench-namespace. Host mode's pods go to flannel's namespace (see hostPodSecurityContext). */
+  readonly namespace?: string;
+  /** Host mode through the API: the node's own network stack, as an SSH shell on the node would use. */
+  readonly hostNetwork?: boolean;
+  /** With hostNetwork: the only capabilities the container keeps (none but ping's NET_RAW). */
+  readonly capabilities?: readonly string[];
 }
+
+/**
+ * A hostNetwork bench container holds no privilege: every capability dropped (iperf3 binds a port
+ * >= 1024 and connects, which needs none; ping gets NET_RAW for its raw ICMP socket, as the kernel's
+ * inet_create asks for CAP_NET_RAW: linux net/ipv4/af_inet.c, unless the node's ping_group_range
+ * admits it), RuntimeDefault seccomp and no privilege escalation, as src/nodes/kube-exec-pod.ts does.
+ * Pod Security admits hostNetwork only at the privileged level, which flannel's namespace has and
+ * the bench namespace (baseline, as `rbac --for bench` creates it) must not.
+ */
+export const hostPodSecurityContext = (capabilities: readonly string[] = []): Record<string, unknown> => ({
+  privileged: false,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'], ...(capabilities.length > 0 ? { add: [...capabilities] } : {}) },
+  seccompProfile: { type: 'RuntimeDefault' },
+});
 
 export const podObject = (runId: string, options: BenchOptions, spec: BenchPodSpec): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: {
     name: spec.name,
-    namespace: options.namespace,
+    namespace: spec.namespace ?? options.namespace,
     labels: { ...runLabels(runId), [ROLE_LABEL]: spec.role },
   },
   spec: {
     // Pinned without the scheduler: the measurement is between exactly these two nodes.
     nodeName: spec.node,
+    ...(spec.hostNetwork ? { hostNetwork: true, hostPID: false, hostIPC: false } : {}),
     restartPolicy: spec.role === 'server' ? 'Always' : 'Never',
     terminationGracePeriodSeconds: 1,
     automountServiceAccountToken: false,
@@ -58,6 +80,7 @@ export const podObject = (runId: string, options: BenchOptions, spec: BenchPodSp
         // IfNotPresent even for :latest, so an image mirrored onto the nodes works air-gapped.
         imagePullPolicy: 'IfNotPresent',
         command: [...spec.command],
+        ...(spec.hostNetwork ? { securityContext: hostPodSecurityContext(spec.capabilities) } : {}),
         ...(spec.readyPort
           ? {
               ports: [{ containerPort: spec.readyPort, protocol: 'TCP' }],

@@ -7,6 +7,7 @@ import type { GlobalOptions } from '../global-options.ts';
 import { useColor, type Io } from '../io.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { connectKube } from '../kube/connect.ts';
+import { FLANNEL_NAMESPACE } from '../flannel/names.ts';
 import { runsNoContainers, runtimeVersion } from '../kube/node-runtime.ts';
 import { createNodeExec } from '../nodes/create-exec.ts';
 import type { NodeExec } from '../nodes/exec.ts';
@@ -40,6 +41,7 @@ export interface BenchDeps {
 
 /** Node access is used for pod mode only when the user set it up; host mode always needs it. */
 const nodeAccessGiven = (access: NodeAccessOptions): boolean =>
+  access.mode !== 'ssh' ||
   access.inventoryFile !== undefined ||
   access.ssh.user !== undefined ||
   access.ssh.identityFiles.length > 0 ||
@@ -90,6 +92,9 @@ export const runBench = async (
   let exec: NodeExec | undefined;
   let createdNamespace = false;
   let podsUsed = false;
+  let hostPodsUsed = false;
+  // kube-exec and daemonset reach nodes through pods in flannel's namespace; so do host mode's pods.
+  const flannelNamespace = flannel.namespace ?? globals.namespace ?? FLANNEL_NAMESPACE;
   const results: PathResult[] = [];
   const info: { client?: HostInfo; server?: HostInfo } = {};
   try {
@@ -110,7 +115,13 @@ export const runBench = async (
         io.stderr.write(`warning: no node CPU: ${why}\n`);
       } else {
         targets = { client, server };
-        exec = await createNodeExec(access, { io, yes: globals.yes });
+        exec = await createNodeExec(access, {
+          io,
+          yes: globals.yes,
+          kube,
+          namespace: flannelNamespace,
+          ...(flannel.image ? { flannelImage: flannel.image } : {}),
+        });
         try {
           [info.client, info.server] = await Promise.all([
             hostInfo(exec, client, access.commandTimeoutMs),
@@ -143,18 +154,37 @@ export const runBench = async (
     }
     if (options.mode !== 'pod') {
       const { client, server } = targets!;
-      const driver = hostDriver({
-        exec: exec!,
-        client,
-        server,
-        clientIP: client.peerAddress ?? client.address,
-        serverIP: server.peerAddress ?? server.address,
-        port: options.port,
-        durationSeconds: options.durationSeconds,
-        commandTimeoutMs: access.commandTimeoutMs,
-        ...(cpu ? { cpu } : {}),
-        signal,
-      });
+      const clientIP = client.peerAddress ?? client.address;
+      const serverIP = server.peerAddress ?? server.address;
+      // Over SSH the nodes' own iperf3; through the API (whose node-access image has none) a
+      // hostNetwork pod per node runs the bench image's.
+      hostPodsUsed = access.mode !== 'ssh';
+      if (hostPodsUsed)
+        progress(`host path: hostNetwork pods in namespace ${flannelNamespace} (image ${options.image})`);
+      const driver = hostPodsUsed
+        ? podDriver({
+            kube,
+            options,
+            runId,
+            clientNode: clientName,
+            serverNode: serverName,
+            startTimeoutMs: globals.timeoutMs,
+            ...(cpu ? { cpu } : {}),
+            signal,
+            hostNetwork: { namespace: flannelNamespace, clientIP, serverIP },
+          })
+        : hostDriver({
+            exec: exec!,
+            client,
+            server,
+            clientIP,
+            serverIP,
+            port: options.port,
+            durationSeconds: options.durationSeconds,
+            commandTimeoutMs: access.commandTimeoutMs,
+            ...(cpu ? { cpu } : {}),
+            signal,
+          });
       results.push(await measurePath(driver, options, progress));
     }
   } catch (error) {
@@ -166,6 +196,8 @@ export const runBench = async (
     deps.signal?.removeEventListener('abort', abort);
     // Delete before re-signalling: a second Ctrl-C while this runs ends the process the normal way.
     if (podsUsed) await cleanup(kube, options.namespace, runId, createdNamespace, io);
+    // Flannel's namespace is never bench's to delete: only its own pods go.
+    if (hostPodsUsed) await cleanup(kube, flannelNamespace, runId, false, io);
     await exec?.close();
   }
 
@@ -178,6 +210,7 @@ export const runBench = async (
     server: pick.server,
     info,
     results,
+    imageUsed: podsUsed || hostPodsUsed,
   });
   if (options.save) {
     writeOutputFile(options.save, `${JSON.stringify(result, null, 2)}\n`, '--save');
@@ -252,6 +285,8 @@ const buildResult = (input: {
   server: PickableNode;
   info: { client?: HostInfo; server?: HostInfo };
   results: PathResult[];
+  /** Whether any pod ran the image (host mode over SSH runs none). */
+  imageUsed: boolean;
 }): BenchResult => {
   const { options, results } = input;
   const pod = results.find((r) => r.path === 'pod');
@@ -281,7 +316,7 @@ const buildResult = (input: {
       repeat: options.repeat,
       udpRateBitsPerSecond: options.udpRate ?? null,
       latencyCount: options.latencyCount,
-      image: options.mode === 'host' ? null : options.image,
+      image: input.imageUsed ? options.image : null,
     },
     results,
     overlayEfficiency:

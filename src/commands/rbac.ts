@@ -24,10 +24,16 @@ export const rbacCommand = (io: Io): Command =>
     .addOption(
       new Option(
         '--node-access <how>',
-        "with --for doctor: how doctor reaches nodes (kube-exec adds pods and pods/exec, daemonset configmaps and daemonsets, in flannel's namespace)",
+        "with --for doctor or bench: how it reaches nodes (kube-exec adds pods and pods/exec, daemonset configmaps and daemonsets, in flannel's namespace)",
       )
         .choices(['ssh', 'kube-exec', 'daemonset'])
         .default('ssh'),
+    )
+    .addOption(
+      new Option(
+        '--bench-mode <mode>',
+        "with --for bench: bench's --mode (host and both without SSH add hostNetwork pods in flannel's namespace)",
+      ).choices(['pod', 'host', 'both']),
     )
     .option(
       '--bench-namespace <ns>',
@@ -44,7 +50,8 @@ namespace (bench: its own namespace) only; cluster-wide are reads such as nodes 
 
 Examples:
   flannelctl rbac --for doctor | kubectl apply -f -
-  flannelctl rbac --for migrate --service-account ci --sa-namespace ci`,
+  flannelctl rbac --for migrate --service-account ci --sa-namespace ci
+  flannelctl rbac --for bench --bench-mode both --node-access kube-exec`,
     )
     .action(async (flags: RbacFlags, command: Command) => {
       const { runRbac } = await import('../rbac/run.ts');

@@ -46,6 +46,8 @@ export interface NeedsContext {
   readonly benchNamespace: string;
   /** doctor's --node-access: kube-exec also creates, execs into and deletes pods in flannel's namespace. */
   readonly nodeAccess?: 'ssh' | 'kube-exec' | 'daemonset';
+  /** bench's --mode: which paths it measures (pod: bench namespace pods; host: the nodes). */
+  readonly benchMode?: 'pod' | 'host' | 'both';
 }
 
 const core = (resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({
@@ -87,7 +89,20 @@ const kubeExec: Need[] = [
   },
 ];
 
-// Its pods are listed and their logs read with the rules doctor already has (pods list, pods/log get).
+// doctor lists its pods and reads their logs with rules it has anyway (doctorReads); bench needs them.
+const daemonSetReads: Need[] = [
+  {
+    scope: 'flannel',
+    rule: core(['pods'], ['list']),
+    why: "--node-access daemonset: the DaemonSet's pods, polled until each has run its node's script",
+  },
+  {
+    scope: 'flannel',
+    rule: core(['pods/log'], ['get']),
+    why: "--node-access daemonset: each node's output is its pod's log",
+  },
+];
+
 const daemonSetAccess: Need[] = [
   {
     scope: 'flannel',
@@ -252,14 +267,8 @@ const install = (ctx: NeedsContext): Need[] => {
   ];
 };
 
-const bench = (ctx: NeedsContext): Need[] => [
-  { scope: 'cluster', rule: core(['nodes'], ['list']), why: 'pick the node pair and read its addresses' },
-  discover,
-  {
-    scope: 'flannel',
-    rule: core(['configmaps'], ['get']),
-    why: 'the backend under test, recorded with the result',
-  },
+/** bench's pod path: its own namespace (kept when it exists) and iperf3/ping pods in it. */
+const benchPodPath = (ctx: NeedsContext): Need[] => [
   {
     scope: 'cluster',
     rule: core(['namespaces'], ['get'], [ctx.benchNamespace]),
@@ -278,6 +287,42 @@ const bench = (ctx: NeedsContext): Need[] => [
   },
   { scope: 'bench', rule: core(['pods/log'], ['get']), why: "iperf3's JSON result is the client pod's log" },
 ];
+
+/**
+ * bench's host path without SSH: hostNetwork iperf3/ping pods in flannel's namespace (the node-access
+ * pods' image has no iperf3; Pod Security admits hostNetwork there and not in bench's baseline one).
+ */
+const benchHostPods: Need[] = [
+  {
+    scope: 'flannel',
+    rule: core(['pods'], ['create', 'patch', 'get', 'list', 'delete']),
+    why: '--mode host|both without SSH: a hostNetwork iperf3 server pod and client pods, applied, watched until done, deleted (names carry a run id)',
+  },
+  {
+    scope: 'flannel',
+    rule: core(['pods/log'], ['get']),
+    why: "--mode host|both without SSH: iperf3's JSON result is the hostNetwork client pod's log",
+  },
+];
+
+const bench = (ctx: NeedsContext): Need[] => {
+  const mode = ctx.benchMode ?? 'pod';
+  const access = ctx.nodeAccess ?? 'ssh';
+  return [
+    { scope: 'cluster', rule: core(['nodes'], ['list']), why: 'pick the node pair and read its addresses' },
+    discover,
+    {
+      scope: 'flannel',
+      rule: core(['configmaps'], ['get']),
+      why: 'the backend under test, recorded with the result',
+    },
+    ...(mode !== 'host' ? benchPodPath(ctx) : []),
+    ...(mode !== 'pod' && access !== 'ssh' ? benchHostPods : []),
+    // Node CPU, kernel and MTU (pod mode measures on without them, with a warning).
+    ...(access === 'kube-exec' ? kubeExec : []),
+    ...(access === 'daemonset' ? [...daemonSetAccess, ...daemonSetReads] : []),
+  ];
+};
 
 export const needsFor = (command: RbacCommand, ctx: NeedsContext): Need[] => {
   switch (command) {

@@ -13,12 +13,15 @@ export interface RbacFlags {
   saNamespace: string;
   benchNamespace: string;
   nodeAccess: 'ssh' | 'kube-exec' | 'daemonset';
+  benchMode?: 'pod' | 'host' | 'both';
 }
 
 export const runRbac = (flags: RbacFlags, globals: GlobalOptions, io: Io): void => {
   const namespace = globals.namespace ?? FLANNEL_NAMESPACE;
-  if (flags.nodeAccess !== 'ssh' && flags.for !== 'doctor')
-    throw new UsageError('--node-access applies only to --for doctor');
+  if (flags.nodeAccess !== 'ssh' && flags.for !== 'doctor' && flags.for !== 'bench')
+    throw new UsageError('--node-access applies only to --for doctor and --for bench');
+  if (flags.benchMode !== undefined && flags.for !== 'bench')
+    throw new UsageError('--bench-mode applies only to --for bench');
   const objects = buildRbacManifest({
     command: flags.for,
     serviceAccount: flags.serviceAccount,
@@ -26,6 +29,7 @@ export const runRbac = (flags: RbacFlags, globals: GlobalOptions, io: Io): void 
     namespace,
     benchNamespace: flags.benchNamespace,
     nodeAccess: flags.nodeAccess,
+    ...(flags.benchMode !== undefined ? { benchMode: flags.benchMode } : {}),
   });
   if (globals.output === 'json') {
     io.stdout.write(rbacJson(objects));

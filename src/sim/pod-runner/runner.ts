@@ -1,7 +1,10 @@
 // Runs the API emulator's pods for real in a lab: a non-hostNetwork pod bound to a lab node becomes a
 // network namespace on that node's cni0 running the container's command (`ip netns exec`), with its
 // output served by pods/log, its address in status.podIP, its exit as the pod's final phase, and
-// everything killed and deleted with the pod. hostNetwork pods (flannel's) are left to other emulators.
+// everything killed and deleted with the pod. A hostNetwork pod (bench's host path) runs its command in
+// the node's own namespace with only the capabilities its securityContext grants (container-caps.ts),
+// its podIP the node's address as kubelet reports it; flannel's and the node-access pods are left to
+// their own emulators (src/sim/flannel-agent, src/sim/node-access-pods.ts and kube-exec's pods/exec).
 // A sandbox whose CNI ADD fails (PodSandboxError) is left to the emulator's kubelet: it records
 // FailedCreatePodSandBox on the pod and calls this hook again after its backoff.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +12,9 @@ import { constants } from 'node:os';
 import type { ApiServer } from '../apiserver/index.ts';
 import type { KubeObject } from '../cluster-seed.ts';
 import type { Lab } from '../../lab/types.ts';
+import { APP_LABEL } from '../../flannel/names.ts';
+import { NODE_ACCESS_LABEL } from '../../nodes/kube-exec-pod.ts';
+import { containerPrivArgs } from '../container-caps.ts';
 import { LineBuffer } from './line-buffer.ts';
 import { createSandbox, deleteSandbox, listening, type Sandbox } from './sandbox.ts';
 
@@ -25,6 +31,8 @@ export interface RunningPod {
   readonly node: string;
   readonly netns: string;
   readonly podIP: string;
+  /** Runs in the node's own namespace (netns is the node's). */
+  readonly hostNetwork: boolean;
 }
 
 export interface PodRunner {
@@ -38,6 +46,7 @@ interface PodSpec {
   nodeName?: string;
   hostNetwork?: boolean;
   containers?: {
+    name?: string;
     command?: string[];
     args?: string[];
     readinessProbe?: { tcpSocket?: { port?: number | string } };
@@ -49,11 +58,40 @@ interface Entry {
   readonly name: string;
   readonly uid: string;
   sandbox?: Sandbox;
+  /** A hostNetwork pod: its process runs in the node's namespace, in a process group of its own. */
+  host?: { readonly node: string; readonly netns: string; readonly address: string };
   child?: ChildProcess;
   exited: boolean;
   deleted: boolean;
   removal?: Promise<void>;
 }
+
+/**
+ * flannel's DaemonSet pods (the flannel agent emulator runs them) and node-access pods (kube-exec's are
+ * exec'd into, daemonset's run by node-access-pods.ts): both hostNetwork, neither for this runner.
+ */
+const hasOwnEmulator = (pod: KubeObject): boolean => {
+  const labels = pod.metadata?.labels ?? {};
+  return labels.app === APP_LABEL.app || labels[NODE_ACCESS_LABEL] !== undefined;
+};
+
+/** The (only) container, its argv and the port its tcpSocket readiness probe checks. */
+const containerOf = (spec: PodSpec) => {
+  const container = spec.containers?.[0];
+  const argv = [...(container?.command ?? []), ...(container?.args ?? [])];
+  const port = Number(container?.readinessProbe?.tcpSocket?.port);
+  return { container, argv, port: Number.isInteger(port) && port > 0 ? port : undefined };
+};
+
+/** The container's process, or on the host network its whole process group. */
+const signalContainer = (entry: Entry, child: ChildProcess, signal: NodeJS.Signals): void => {
+  try {
+    if (entry.host && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    /* already gone */
+  }
+};
 
 const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null): number =>
   code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 9);
@@ -71,9 +109,11 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
       const child = entry.child;
       if (child && !entry.exited) {
         // What the runtime does on pod deletion: TERM, then KILL after a short grace period.
-        child.kill('SIGTERM');
+        signalContainer(entry, child, 'SIGTERM');
         const gone = new Promise<void>((resolve) => child.once('close', () => resolve()));
         await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
+        // No sandbox to tear down on the host network: whatever the container left runs on the node.
+        if (entry.host) signalContainer(entry, child, 'SIGKILL');
       }
       if (entry.sandbox) await deleteSandbox(lab, entry.sandbox);
       entries.delete(entry.uid);
@@ -81,9 +121,11 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
     return entry.removal;
   };
 
-  const runContainer = (entry: Entry, sandbox: Sandbox, argv: readonly string[]): ChildProcess => {
-    const child = spawn('ip', ['netns', 'exec', sandbox.netns, ...argv], {
+  const runContainer = (entry: Entry, netns: string, argv: readonly string[]): ChildProcess => {
+    const child = spawn('ip', ['netns', 'exec', netns, ...argv], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // On the host network its process group is what the pod's deletion kills.
+      detached: entry.host !== undefined,
     });
     const log = new LineBuffer((text) => {
       if (entry.deleted) return;
@@ -105,12 +147,12 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
     return child;
   };
 
-  const waitReady = async (entry: Entry, sandbox: Sandbox, port: number): Promise<void> => {
+  const waitReady = async (entry: Entry, netns: string, port: number): Promise<void> => {
     const deadline = Date.now() + readinessTimeoutMs;
     for (;;) {
       if (entry.deleted) throw new Error('pod deleted');
       if (entry.exited) throw new Error('container exited before it became ready');
-      if (await listening(sandbox.netns, port)) return;
+      if (await listening(netns, port)) return;
       if (Date.now() > deadline) throw new Error(`readiness probe failed: nothing listens on :${port}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -119,7 +161,7 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
   const offStarted = api.onPodStarted(async (pod: KubeObject) => {
     const spec = (pod.spec ?? {}) as PodSpec;
     const node = lab.nodes.find((n) => n.name === spec.nodeName);
-    if (closed || spec.hostNetwork || !node) return;
+    if (closed || !node || hasOwnEmulator(pod)) return;
     const entry: Entry = {
       namespace: pod.metadata!.namespace!,
       name: pod.metadata!.name!,
@@ -127,6 +169,18 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
       exited: false,
       deleted: false,
     };
+    if (spec.hostNetwork) {
+      entry.host = { node: node.name, netns: node.netns, address: node.address };
+      entries.set(entry.uid, entry);
+      const { container, argv, port } = containerOf(spec);
+      if (argv.length > 0)
+        entry.child = runContainer(entry, node.netns, [
+          ...containerPrivArgs(pod, container?.name ?? ''),
+          ...argv,
+        ]);
+      if (port !== undefined) await waitReady(entry, node.netns, port);
+      return { podIP: node.address };
+    }
     entries.set(entry.uid, entry);
     let sandbox: Sandbox;
     try {
@@ -142,12 +196,10 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
       throw new Error('pod deleted while its sandbox was created');
     }
     entry.sandbox = sandbox;
-    const container = spec.containers?.[0];
-    const argv = [...(container?.command ?? []), ...(container?.args ?? [])];
+    const { argv, port } = containerOf(spec);
     // No command: a pause container, the namespace alone.
-    if (argv.length > 0) entry.child = runContainer(entry, sandbox, argv);
-    const port = Number(container?.readinessProbe?.tcpSocket?.port);
-    if (Number.isInteger(port) && port > 0) await waitReady(entry, sandbox, port);
+    if (argv.length > 0) entry.child = runContainer(entry, sandbox.netns, argv);
+    if (port !== undefined) await waitReady(entry, sandbox.netns, port);
     return { podIP: sandbox.address };
   });
 
@@ -159,14 +211,18 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
   return {
     pods: () =>
       [...entries.values()]
-        .filter((e) => e.sandbox && !e.deleted)
-        .map((e) => ({
-          namespace: e.namespace,
-          name: e.name,
-          node: e.sandbox!.node,
-          netns: e.sandbox!.netns,
-          podIP: e.sandbox!.address,
-        })),
+        .filter((e) => (e.sandbox || e.host) && !e.deleted)
+        .map((e) => {
+          const where = e.sandbox ?? e.host!;
+          return {
+            namespace: e.namespace,
+            name: e.name,
+            node: where.node,
+            netns: where.netns,
+            podIP: where.address,
+            hostNetwork: e.host !== undefined,
+          };
+        }),
     close: async () => {
       closed = true;
       offStarted();
