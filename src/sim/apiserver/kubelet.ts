@@ -149,11 +149,11 @@ export class Kubelet {
     }
   }
 
-  /** The pods bound to a node that its kubelet never started (no status yet). */
+  /** The pods bound to a node that its kubelet never started (no status of kubelet's yet). */
   private pickUp(nodeName: string): void {
     for (const pod of this.store.list(PODS)) {
       const spec = pod.spec as { nodeName?: string } | undefined;
-      if (spec?.nodeName === nodeName && !(pod.status as { phase?: string } | undefined)?.phase)
+      if (spec?.nodeName === nodeName && !(pod.status as { startTime?: string } | undefined)?.startTime)
         this.start(pod, nodeName);
     }
   }
