@@ -277,6 +277,11 @@ const bench = (ctx: NeedsContext): Need[] => [
     why: 'the iperf3 server and client pods: applied, watched until done, deleted (names carry a run id)',
   },
   { scope: 'bench', rule: core(['pods/log'], ['get']), why: "iperf3's JSON result is the client pod's log" },
+  {
+    scope: 'bench',
+    rule: core(['events'], ['list']),
+    why: "a bench pod that cannot run is reported with its own Events (image pull, probe, kubelet's rejection)",
+  },
 ];
 
 export const needsFor = (command: RbacCommand, ctx: NeedsContext): Need[] => {
