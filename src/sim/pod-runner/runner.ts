@@ -4,6 +4,9 @@
 // everything killed and deleted with the pod. hostNetwork pods (flannel's) are left to other emulators.
 // A sandbox whose CNI ADD fails (PodSandboxError) is left to the emulator's kubelet: it records
 // FailedCreatePodSandBox on the pod and calls this hook again after its backoff.
+// A tcpSocket readiness probe is run for real in the pod's namespace, for the emulator's kubelet to
+// call every periodSeconds: Ready when something listens, else an Unhealthy event worded as kubelet's
+// TCP prober reports a refused connection (pkg/probe/tcp/tcp.go: the dial error itself).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ApiServer } from '../apiserver/index.ts';
@@ -15,8 +18,6 @@ import { createSandbox, deleteSandbox, listening, type Sandbox } from './sandbox
 export interface PodRunnerOptions {
   readonly api: ApiServer;
   readonly lab: Lab;
-  /** How long a tcpSocket readiness probe may take to pass; default 15 s. */
-  readonly readinessTimeoutMs?: number;
 }
 
 export interface RunningPod {
@@ -60,7 +61,6 @@ const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null): number 
 
 export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
   const { api, lab } = options;
-  const readinessTimeoutMs = options.readinessTimeoutMs ?? 15_000;
   const entries = new Map<string, Entry>();
   let serial = 0;
   let closed = false;
@@ -105,16 +105,11 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
     return child;
   };
 
-  const waitReady = async (entry: Entry, sandbox: Sandbox, port: number): Promise<void> => {
-    const deadline = Date.now() + readinessTimeoutMs;
-    for (;;) {
-      if (entry.deleted) throw new Error('pod deleted');
-      if (entry.exited) throw new Error('container exited before it became ready');
-      if (await listening(sandbox.netns, port)) return;
-      if (Date.now() > deadline) throw new Error(`readiness probe failed: nothing listens on :${port}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  /** The tcpSocket probe: undefined when the port accepts connections, else the dial error. */
+  const tcpProbe = (sandbox: Sandbox, port: number) => async (): Promise<string | undefined> =>
+    (await listening(sandbox.netns, port))
+      ? undefined
+      : `dial tcp ${sandbox.address}:${port}: connect: connection refused`;
 
   const offStarted = api.onPodStarted(async (pod: KubeObject) => {
     const spec = (pod.spec ?? {}) as PodSpec;
@@ -147,8 +142,8 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
     // No command: a pause container, the namespace alone.
     if (argv.length > 0) entry.child = runContainer(entry, sandbox, argv);
     const port = Number(container?.readinessProbe?.tcpSocket?.port);
-    if (Number.isInteger(port) && port > 0) await waitReady(entry, sandbox, port);
-    return { podIP: sandbox.address };
+    const probed = Number.isInteger(port) && port > 0;
+    return { podIP: sandbox.address, ...(probed ? { probe: tcpProbe(sandbox, port) } : {}) };
   });
 
   const offDeleted = api.onPodDeleted(async (pod: KubeObject) => {
