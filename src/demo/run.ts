@@ -52,7 +52,7 @@ export const runDemo = async (
     const faults = flags.story ? await cluster.injectFaults() : [];
     if (faults.length) say(`Injected faults:\n${faults.map((f) => `  - ${f}`).join('\n')}\n`);
     if (flags.story) await tellStory(cluster, from, to, globals, io, signal);
-    if (out) await keepServing(cluster, out, io, signal);
+    if (out) await keepServing(cluster, out, flags.story ? from : to, io, signal);
   } finally {
     await cluster.close();
   }
@@ -189,6 +189,8 @@ const runSteps = async (
 const keepServing = async (
   cluster: DemoCluster,
   dir: string,
+  /** The backend the cluster is not on now: what migrate would move it to. */
+  next: DemoBackend,
   io: Io,
   signal?: AbortSignal,
 ): Promise<void> => {
@@ -201,7 +203,7 @@ const keepServing = async (
       `The demo cluster keeps running. Its access files are in ${dir}:`,
       `  kubectl --kubeconfig ${dir}/kubeconfig get nodes -o wide`,
       `  flannelctl doctor ${access}`,
-      `  flannelctl migrate --to vxlan ${access}`,
+      `  flannelctl migrate --to ${next} ${access}`,
       cluster.kind === 'lab'
         ? `  flannelctl bench ${access}`
         : '  (bench needs real traffic: sudo flannelctl demo --lab --keep)',
