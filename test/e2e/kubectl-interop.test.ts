@@ -274,3 +274,14 @@ test(
     );
   },
 );
+
+test(
+  'kubectl create of a kind the emulator does not serve gets kube-apiserver 404, not 405',
+  { skip },
+  async (t) => {
+    const kubectl = await setup(t);
+    const r = await kubectl('create', 'deployment', 'web', '--image=nginx');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /failed to create deployment: the server could not find the requested resource/);
+  },
+);

@@ -197,9 +197,13 @@ export const createHandler =
     }
   };
 
+const DISCOVERY_PATHS = /^\/(version|api|apis|openapi\/v3|healthz|livez|readyz|api\/v1|apis\/[^/]+(\/[^/]+)?)$/;
+
 const discovery = (ctx: HandlerContext, method: string, path: string): unknown => {
-  if (method !== 'GET') throw methodNotAllowed();
   const trimmed = path.replace(/\/+$/, '') || '/';
+  // A write to a resource this server does not serve is a 404, as for `kubectl create deployment` on
+  // a server without apps/v1 deployments; only the discovery documents themselves are GET-only.
+  if (method !== 'GET') throw DISCOVERY_PATHS.test(trimmed) ? methodNotAllowed() : notFoundPath();
   if (trimmed === '/version') return versionInfo();
   if (trimmed === '/api') return apiVersions(ctx.serverAddress());
   if (trimmed === '/apis') return apiGroupList();
