@@ -285,3 +285,21 @@ test(
     assert.match(r.stderr, /failed to create deployment: the server could not find the requested resource/);
   },
 );
+
+test('kubectl describe node shows the kubelet Lease, and get leases its holder', { skip }, async (t) => {
+  const kubectl = await setup(t);
+  const describe = await kubectl('describe', 'node', 'node-1');
+  assert.equal(describe.code, 0, describe.stderr);
+  assert.match(
+    describe.stdout,
+    /^Lease:\n {2}HolderIdentity: {2}node-1\n {2}AcquireTime: {5}<unset>\n {2}RenewTime: {7}\w{3}, /m,
+  );
+  assert.doesNotMatch(describe.stdout + describe.stderr, /Failed to get lease/);
+  const leases = await kubectl('get', 'leases', '-n', 'kube-node-lease');
+  assert.equal(leases.code, 0, leases.stderr);
+  assert.match(leases.stdout, /^NAME\s+HOLDER\s+AGE\nnode-1\s+node-1\s+\S+\n/);
+  kubectl.server.removeNode('node-3');
+  await new Promise((r) => setTimeout(r, 50));
+  const after = await kubectl('get', 'lease', 'node-3', '-n', 'kube-node-lease');
+  assert.match(after.stderr, /NotFound/, 'the Lease goes with its Node');
+});
