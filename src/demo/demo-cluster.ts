@@ -142,11 +142,12 @@ const startLabDemo = async (options: { nodes: number; backend: DemoBackend }): P
     },
     restartFlannelOn: (node) => restartFlannelPod(flannel, node),
     recreateWorkloadPods: async () => {
-      const { WORKLOAD_NAMESPACE } = await import('../sim/workload-pods.ts');
-      const pods = flannel.api.list('pods', WORKLOAD_NAMESPACE, 'app=workload');
+      const { WORKLOAD_LABEL, WORKLOAD_NAMESPACE } = await import('../sim/workload-pods.ts');
+      const selector = `app=${WORKLOAD_LABEL.app}`;
+      const pods = flannel.api.list('pods', WORKLOAD_NAMESPACE, selector);
       for (const pod of pods) await deletePod(flannel, WORKLOAD_NAMESPACE, pod.metadata!.name!);
       await startWorkloadPods(flannel.api, new Map(lab.nodes.map((n) => [n.name, 1])));
-      return `kubectl -n ${WORKLOAD_NAMESPACE} delete pods -l app=workload   # their controller creates them again`;
+      return `kubectl -n ${WORKLOAD_NAMESPACE} delete pods -l ${selector}   # their controller creates them again`;
     },
     writeAccessFiles: (dir) =>
       copyAll(
