@@ -197,7 +197,8 @@ export const createHandler =
     }
   };
 
-const DISCOVERY_PATHS = /^\/(version|api|apis|openapi\/v3|healthz|livez|readyz|api\/v1|apis\/[^/]+(\/[^/]+)?)$/;
+const DISCOVERY_PATHS =
+  /^\/(version|api|apis|openapi\/v3|healthz|livez|readyz|api\/v1|apis\/[^/]+(\/[^/]+)?)$/;
 
 const discovery = (ctx: HandlerContext, method: string, path: string): unknown => {
   const trimmed = path.replace(/\/+$/, '') || '/';
