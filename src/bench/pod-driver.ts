@@ -111,7 +111,9 @@ export const podDriver = (deps: PodDriverDeps): PathDriver => {
         role: 'server',
         node: deps.serverNode,
         image: options.image,
-        command: ['iperf3', '-s', '-p', String(options.port)],
+        // --forceflush: iperf3 block-buffers a pipe, so without it `kubectl logs` (and the failure
+        // message quoting the log) shows nothing until the server exits.
+        command: ['iperf3', '-s', '-p', String(options.port), '--forceflush'],
         readyPort: options.port,
       });
       await waitForPod(kube, ns, name, 'running', deps.startTimeoutMs, signal);
