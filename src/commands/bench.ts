@@ -28,7 +28,10 @@ export const benchCommand = (io: Io): Command =>
         'Measure pod network throughput, latency and CPU between two nodes (iperf3, ping), against the node baseline',
       )
       .addOption(
-        new Option('--mode <mode>', 'pod network, node-to-node baseline over SSH, or both')
+        new Option(
+          '--mode <mode>',
+          'pod network, node-to-node baseline (over SSH, or hostNetwork pods with --node-access kube-exec|daemonset), or both',
+        )
           .choices(['pod', 'host', 'both'])
           .default('pod'),
       )
@@ -71,14 +74,17 @@ export const benchCommand = (io: Io): Command =>
       `
 Pod mode runs an iperf3 server pod and short-lived client pods pinned (spec.nodeName) to two nodes,
 labelled app.kubernetes.io/managed-by=flannelctl and flannelctl.io/bench-run=<id>; they are deleted
-when the run ends, fails or is interrupted. Host mode runs iperf3 between the nodes themselves over SSH
-(iperf3 must be installed on the nodes). With SSH flags in pod mode, node CPU comes from /proc/stat.
+when the run ends, fails or is interrupted. Host mode runs iperf3 between the nodes themselves: over
+SSH the nodes' own iperf3; with --node-access kube-exec or daemonset a hostNetwork pod per node (in
+flannel's namespace, all capabilities dropped, ping keeps NET_RAW) runs the image's. With node access
+(SSH flags, or kube-exec/daemonset) node CPU comes from /proc/stat.
 
 Exit codes: 0 done, 1 a measurement failed or a --fail-* threshold was crossed, 2 bad input, 130 interrupted.
 
 Examples:
   flannelctl bench                                        pod to pod, two picked nodes
   flannelctl bench --mode both --ssh-user admin           also node to node: overlay efficiency
+  flannelctl bench --mode both --node-access kube-exec    the same without SSH (hostNetwork pods)
   flannelctl bench --save vxlan.json                      before migrating; then after:
   flannelctl bench --save host-gw.json && flannelctl bench compare vxlan.json host-gw.json
   flannelctl bench --fail-below 5 --fail-above-rtt p99=1  a CI gate`,

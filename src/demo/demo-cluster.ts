@@ -21,6 +21,11 @@ export interface DemoCluster {
    * starts a new one, which programs every route again. Returns the equivalent kubectl command.
    */
   restartFlannelOn(node: string): Promise<string>;
+  /**
+   * Lab only: deletes the workload pods and creates them again, as their controller would after
+   * `kubectl delete pod`; new sandboxes get the current FLANNEL_MTU. Returns the equivalent kubectl.
+   */
+  readonly recreateWorkloadPods?: () => Promise<string>;
   /** Writes kubeconfig, inventory.yaml, id_ed25519, known_hosts (and ssh_config) into dir. */
   writeAccessFiles(dir: string): string[];
   close(): Promise<void>;
@@ -136,6 +141,14 @@ const startLabDemo = async (options: { nodes: number; backend: DemoBackend }): P
       ];
     },
     restartFlannelOn: (node) => restartFlannelPod(flannel, node),
+    recreateWorkloadPods: async () => {
+      const { WORKLOAD_LABEL, WORKLOAD_NAMESPACE } = await import('../sim/workload-pods.ts');
+      const selector = `app=${WORKLOAD_LABEL.app}`;
+      const pods = flannel.api.list('pods', WORKLOAD_NAMESPACE, selector);
+      for (const pod of pods) await deletePod(flannel, WORKLOAD_NAMESPACE, pod.metadata!.name!);
+      await startWorkloadPods(flannel.api, new Map(lab.nodes.map((n) => [n.name, 1])));
+      return `kubectl -n ${WORKLOAD_NAMESPACE} delete pods -l ${selector}   # their controller creates them again`;
+    },
     writeAccessFiles: (dir) =>
       copyAll(
         {
@@ -162,13 +175,18 @@ const restartFlannelPod = async (flannel: SimulatedFlannel, node: string): Promi
     .find((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === node);
   const name = pod?.metadata?.name;
   if (!name) throw new Error(`no flannel pod on ${node}`);
-  const response = await fetch(`${flannel.api.url}/api/v1/namespaces/${flannel.namespace}/pods/${name}`, {
+  await deletePod(flannel, flannel.namespace, name);
+  await waitForFlannelReady(flannel.api, flannel.agents, [node], flannel.namespace);
+  return `kubectl -n ${flannel.namespace} delete pod ${name}`;
+};
+
+/** Deletes a pod through the API, as kubectl would. */
+const deletePod = async (flannel: SimulatedFlannel, namespace: string, name: string): Promise<void> => {
+  const response = await fetch(`${flannel.api.url}/api/v1/namespaces/${namespace}/pods/${name}`, {
     method: 'DELETE',
     headers: { Authorization: `Bearer ${flannel.api.token}` },
   });
-  if (!response.ok) throw new Error(`deleting pod ${name}: HTTP ${response.status}`);
-  await waitForFlannelReady(flannel.api, flannel.agents, [node], flannel.namespace);
-  return `kubectl -n ${flannel.namespace} delete pod ${name}`;
+  if (!response.ok) throw new Error(`deleting pod ${namespace}/${name}: HTTP ${response.status}`);
 };
 
 const copyAll = (files: Record<string, string>, dir: string): string[] =>

@@ -1,7 +1,8 @@
 // `flannelctl demo`: the whole tool on a simulated cluster, as a user would run it, step by step.
 // Each step is the real command (same flags, same output) pointed at the demo cluster.
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { DemoFlags } from '../commands/demo.ts';
 import { OperationError, UsageError } from '../errors.ts';
 import type { GlobalOptions } from '../global-options.ts';
@@ -14,6 +15,8 @@ interface Step {
   /** A flannelctl command line, or an action the demo performs itself (like kubectl would). */
   readonly args?: string[];
   readonly action?: () => Promise<string>;
+  /** Runs without the cluster's flags (bench compare reads files only). */
+  readonly standalone?: boolean;
   /** Exit codes that tell the story as expected. */
   readonly expect: readonly number[];
 }
@@ -49,7 +52,7 @@ export const runDemo = async (
     const faults = flags.story ? await cluster.injectFaults() : [];
     if (faults.length) say(`Injected faults:\n${faults.map((f) => `  - ${f}`).join('\n')}\n`);
     if (flags.story) await tellStory(cluster, from, to, globals, io, signal);
-    if (out) await keepServing(cluster, out, io, signal);
+    if (out) await keepServing(cluster, out, flags.story ? from : to, io, signal);
   } finally {
     await cluster.close();
   }
@@ -67,6 +70,20 @@ const tellStory = async (
   // Non-interactive runs (CI, pipes) answer the confirmations with --yes; on a terminal you are asked.
   const yes = canPrompt(io, globals.yes) ? [] : ['--yes'];
   const common = [...cluster.cliArgs(), ...(globals.color ? [] : ['--no-color'])];
+  // The lab passes real traffic, so its story also measures what the guide measures: bench on the old
+  // backend, bench on the new one, and the comparison. Virtual nodes run no iperf3 (bench refuses them).
+  const benchDir = cluster.kind === 'lab' ? mkdtempSync(join(tmpdir(), 'flannelctl-demo-bench-')) : undefined;
+  const benchStep = (backend: DemoBackend, when: string): Step[] =>
+    benchDir
+      ? [
+          {
+            title: `flannelctl bench --mode both --save ${backend}.json`,
+            why: `Measure ${when}: pod to pod over ${backend}, and node to node as the baseline.`,
+            args: ['bench', '--mode', 'both', ...BENCH_SHORT, '--save', join(benchDir, `${backend}.json`)],
+            expect: [0],
+          },
+        ]
+      : [];
   const steps: Step[] = [
     {
       title: 'flannelctl doctor',
@@ -90,14 +107,68 @@ const tellStory = async (
       },
       expect: [0],
     },
+    ...benchStep(from, 'before the switch'),
     {
       title: `flannelctl migrate --to ${to} --watch-connectivity --cleanup`,
       why: `Switch the live cluster from ${from} to ${to}: preflight, backup, one node at a time, verified, pinging every pair all along.`,
       args: ['migrate', '--to', to, '--watch-connectivity', '--cleanup', ...yes],
       expect: [0],
     },
+    ...(benchDir && cluster.recreateWorkloadPods
+      ? [
+          {
+            title: 'recreate the pods started before the switch',
+            why: `They keep ${from}'s MTU and hold cni0 there (a bridge takes its smallest port's MTU), as doctor's mtu findings say; new pods get ${to}'s.`,
+            action: cluster.recreateWorkloadPods,
+            expect: [0],
+          },
+        ]
+      : []),
+    ...benchStep(to, 'after the switch, the same way'),
+    ...(benchDir
+      ? [
+          {
+            title: `flannelctl bench compare ${from}.json ${to}.json`,
+            why: `What the switch bought. ${SAME_MACHINE_CAVEAT}`,
+            args: ['bench', 'compare', join(benchDir, `${from}.json`), join(benchDir, `${to}.json`)],
+            standalone: true,
+            expect: [0],
+          },
+        ]
+      : []),
     { title: 'flannelctl doctor', why: 'And after?', args: ['doctor'], expect: [0] },
   ];
+  try {
+    await runSteps(steps, common, io, main, signal);
+  } finally {
+    if (benchDir) rmSync(benchDir, { recursive: true, force: true });
+  }
+  io.stdout.write(
+    `\nDone: doctor found both faults, check-rpfilter fixed rp_filter, a flannel restart brought the lost route back,\n` +
+      `migrate moved the live cluster to ${to} one node at a time, and doctor finds nothing failing.\n` +
+      (benchDir
+        ? `bench measured the pod and node paths before and after; the pods created before the switch were recreated,\n` +
+          `so they, cni0 and the bench pods all run at ${to}'s MTU.\n`
+        : `The MTU findings are what a real migration leaves: pods created before it keep the old MTU until they are\n` +
+          `recreated, and cni0 follows its lowest pod until then (leave its MTU alone: setting it by hand pins it).\n` +
+          `Virtual nodes pass no real traffic, so this story has no bench: \`sudo flannelctl demo --lab\` measures it.\n`),
+  );
+};
+
+/** Short enough for a demo, long enough for TCP to leave slow start: 3 s runs, twice, 20 pings. */
+const BENCH_SHORT = ['-t', '3', '--repeat', '2', '--latency-count', '20'];
+
+const SAME_MACHINE_CAVEAT =
+  'Every lab node is a network namespace on this one machine, linked by veth pairs: read the figures as ' +
+  'what one backend costs relative to the other, not as what your NICs will do.';
+
+const runSteps = async (
+  steps: readonly Step[],
+  common: readonly string[],
+  io: Io,
+  main: (argv: string[], deps: { io: Io }) => Promise<number>,
+  signal?: AbortSignal,
+): Promise<void> => {
   for (const [i, step] of steps.entries()) {
     if (signal?.aborted) return;
     io.stdout.write(`\n━━ Step ${i + 1}/${steps.length}: ${step.title}\n   ${step.why}\n\n`);
@@ -105,24 +176,21 @@ const tellStory = async (
       io.stdout.write(`$ ${await step.action()}\n`);
       continue;
     }
-    const code = await main(['node', 'flannelctl', ...step.args!, ...common], { io });
+    const args = step.standalone ? step.args! : [...step.args!, ...common];
+    const code = await main(['node', 'flannelctl', ...args], { io });
     if (!step.expect.includes(code)) {
       throw new OperationError(
         `demo step "${step.title}" ended with exit code ${code} (expected ${step.expect.join(' or ')})`,
       );
     }
   }
-  io.stdout.write(
-    `\nDone: doctor found both faults, check-rpfilter fixed rp_filter, a flannel restart brought the lost route back,\n` +
-      `migrate moved the live cluster to ${to} one node at a time, and doctor finds nothing failing. The MTU findings\n` +
-      `are what a real migration leaves: pods created before it keep the old MTU until they are recreated, and cni0\n` +
-      `follows its lowest pod until then (leave its MTU alone: setting it by hand pins it).\n`,
-  );
 };
 
 const keepServing = async (
   cluster: DemoCluster,
   dir: string,
+  /** The backend the cluster is not on now: what migrate would move it to. */
+  next: DemoBackend,
   io: Io,
   signal?: AbortSignal,
 ): Promise<void> => {
@@ -135,7 +203,7 @@ const keepServing = async (
       `The demo cluster keeps running. Its access files are in ${dir}:`,
       `  kubectl --kubeconfig ${dir}/kubeconfig get nodes -o wide`,
       `  flannelctl doctor ${access}`,
-      `  flannelctl migrate --to vxlan ${access}`,
+      `  flannelctl migrate --to ${next} ${access}`,
       cluster.kind === 'lab'
         ? `  flannelctl bench ${access}`
         : '  (bench needs real traffic: sudo flannelctl demo --lab --keep)',

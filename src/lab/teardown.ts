@@ -32,8 +32,20 @@ const pidsIn = async (netns: string): Promise<number[]> => {
   return r.stdout.split(/\s+/).filter(Boolean).map(Number);
 };
 
+/**
+ * Namespaces named `<prefix>-…` that are not recorded: pod sandboxes made by the pod runner, which has
+ * no hand in the lab's bookkeeping. Listed so a Ctrl-C (the synchronous path) removes them too.
+ */
+const unrecorded = (res: LabResources, listing: string): string[] =>
+  listing
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter((ns) => ns.startsWith(`${res.prefix}-`) && !res.namespaces.includes(ns));
+
 export const teardown = async (res: LabResources): Promise<void> => {
   const errors: string[] = [];
+  // Sandboxes first: they hang off the node namespaces' bridges.
+  res.namespaces.push(...unrecorded(res, (await tryRun('ip', ['netns', 'list'])).stdout));
   // Our sshds, plus anything a test started inside the namespaces (iperf3 -D, ping …).
   const pids = new Set(res.pids);
   for (const ns of res.namespaces) for (const pid of await pidsIn(ns)) pids.add(pid);
@@ -64,6 +76,7 @@ export const teardown = async (res: LabResources): Promise<void> => {
 
 /** The synchronous version for 'exit' and signal handlers. */
 export const teardownSync = (res: LabResources): void => {
+  res.namespaces.push(...unrecorded(res, runSyncQuiet('ip', ['netns', 'list'])));
   for (const ns of res.namespaces) {
     for (const pid of runSyncQuiet('ip', ['netns', 'pids', ns]).split(/\s+/).filter(Boolean)) {
       kill(Number(pid), 'SIGKILL');

@@ -286,6 +286,11 @@ const benchPodPath = (ctx: NeedsContext): Need[] => [
     why: 'the iperf3 server and client pods: applied, watched until done, deleted (names carry a run id)',
   },
   { scope: 'bench', rule: core(['pods/log'], ['get']), why: "iperf3's JSON result is the client pod's log" },
+  {
+    scope: 'bench',
+    rule: core(['events'], ['list']),
+    why: "a bench pod that cannot run is reported with its own Events (image pull, probe, kubelet's rejection)",
+  },
 ];
 
 /**
@@ -302,6 +307,11 @@ const benchHostPods: Need[] = [
     scope: 'flannel',
     rule: core(['pods/log'], ['get']),
     why: "--mode host|both without SSH: iperf3's JSON result is the hostNetwork client pod's log",
+  },
+  {
+    scope: 'flannel',
+    rule: core(['events'], ['list']),
+    why: '--mode host|both without SSH: a hostNetwork bench pod that cannot run is reported with its own Events',
   },
 ];
 

@@ -178,3 +178,128 @@ test('kubectl logs shows what the pod printed', { skip }, async (t) => {
   assert.equal(logs.code, 0, logs.stderr);
   assert.equal(logs.stdout, 'I1126 main.go:1] Using backend host-gw\n');
 });
+
+test(
+  'kubectl create namespace|configmap|serviceaccount|role|rolebinding… (protobuf bodies) stores what was sent',
+  { skip },
+  async (t) => {
+    const kubectl = await setup(t);
+    const created = [
+      ['create', 'namespace', 'team-a'],
+      [
+        '-n',
+        'team-a',
+        'create',
+        'configmap',
+        'settings',
+        '--from-literal=mode=fast',
+        '--from-literal=empty=',
+      ],
+      ['-n', 'team-a', 'create', 'serviceaccount', 'ci'],
+      [
+        '-n',
+        'team-a',
+        'create',
+        'role',
+        'reader',
+        '--verb=get,list',
+        '--resource=pods',
+        '--resource-name=web',
+      ],
+      [
+        '-n',
+        'team-a',
+        'create',
+        'rolebinding',
+        'read',
+        '--role=reader',
+        '--user=bob',
+        '--serviceaccount=team-a:ci',
+      ],
+      ['create', 'clusterrole', 'node-reader', '--verb=get', '--resource=nodes'],
+      ['create', 'clusterrolebinding', 'node-read', '--clusterrole=node-reader', '--group=ops'],
+    ];
+    for (const args of created) {
+      const r = await kubectl(...args);
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, / created$/m);
+    }
+    const get = async (...args: string[]) => {
+      const r = await kubectl(...args, '-o', 'json');
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const ns = await get('get', 'namespace', 'team-a');
+    assert.equal(ns.metadata.labels['kubernetes.io/metadata.name'], 'team-a');
+    assert.equal(
+      ns.metadata.generateName,
+      undefined,
+      'empty strings from protobuf are left out, as JSON omits them',
+    );
+    const cm = await get('-n', 'team-a', 'get', 'configmap', 'settings');
+    assert.deepEqual(cm.data, { mode: 'fast', empty: '' }, 'an empty map value is still a key');
+    const sa = await get('-n', 'team-a', 'get', 'serviceaccount', 'ci');
+    assert.equal(sa.metadata.namespace, 'team-a');
+    const role = await get('-n', 'team-a', 'get', 'role', 'reader');
+    assert.deepEqual(role.rules, [
+      { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'], resourceNames: ['web'] },
+    ]);
+    const binding = await get('-n', 'team-a', 'get', 'rolebinding', 'read');
+    assert.deepEqual(binding.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: 'reader',
+    });
+    assert.deepEqual(binding.subjects, [
+      { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'bob' },
+      { kind: 'ServiceAccount', name: 'ci', namespace: 'team-a' },
+    ]);
+    const crb = await get('get', 'clusterrolebinding', 'node-read');
+    assert.deepEqual(crb.subjects, [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'ops' }]);
+    // --as: judged as bob (impersonation); a resourceNames rule grants get on that name, never list.
+    const can = async (...args: string[]) => (await kubectl('auth', 'can-i', ...args)).stdout.trim();
+    assert.equal(await can('get', 'pods/web', '-n', 'team-a', '--as', 'bob'), 'yes');
+    assert.equal(await can('list', 'pods', '-n', 'team-a', '--as', 'bob'), 'no');
+    assert.equal(await can('get', 'pods/web', '-n', 'team-a', '--as', 'alice'), 'no');
+    assert.equal(
+      await can('get', 'pods/web', '-n', 'team-a', '--as', 'system:serviceaccount:team-a:ci'),
+      'yes',
+    );
+    assert.equal(await can('get', 'nodes', '--as', 'carol', '--as-group', 'ops'), 'yes', 'the group binding');
+    const denied = await kubectl('get', 'pods', '-n', 'team-a', '--as', 'alice');
+    assert.notEqual(denied.code, 0);
+    assert.match(
+      denied.stderr,
+      /pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "team-a"/,
+    );
+  },
+);
+
+test(
+  'kubectl create of a kind the emulator does not serve gets kube-apiserver 404, not 405',
+  { skip },
+  async (t) => {
+    const kubectl = await setup(t);
+    const r = await kubectl('create', 'deployment', 'web', '--image=nginx');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /failed to create deployment: the server could not find the requested resource/);
+  },
+);
+
+test('kubectl describe node shows the kubelet Lease, and get leases its holder', { skip }, async (t) => {
+  const kubectl = await setup(t);
+  const describe = await kubectl('describe', 'node', 'node-1');
+  assert.equal(describe.code, 0, describe.stderr);
+  assert.match(
+    describe.stdout,
+    /^Lease:\n {2}HolderIdentity: {2}node-1\n {2}AcquireTime: {5}<unset>\n {2}RenewTime: {7}\w{3}, /m,
+  );
+  assert.doesNotMatch(describe.stdout + describe.stderr, /Failed to get lease/);
+  const leases = await kubectl('get', 'leases', '-n', 'kube-node-lease');
+  assert.equal(leases.code, 0, leases.stderr);
+  assert.match(leases.stdout, /^NAME\s+HOLDER\s+AGE\nnode-1\s+node-1\s+\S+\n/);
+  kubectl.server.removeNode('node-3');
+  await new Promise((r) => setTimeout(r, 50));
+  const after = await kubectl('get', 'lease', 'node-3', '-n', 'kube-node-lease');
+  assert.match(after.stderr, /NotFound/, 'the Lease goes with its Node');
+});

@@ -10,6 +10,7 @@ import { runCli, type CliResult } from '../helpers/cli.ts';
 import {
   addCiUser,
   applyList,
+  namesPermission,
   printedRbac,
   printedRoles,
   withoutRule,
@@ -106,24 +107,6 @@ const CASES: readonly Case[] = [
     },
   },
 ];
-
-/** The 403 of a request the rule would have allowed, or of a role write it would have covered. */
-const namesPermission = (
-  out: string,
-  user: string,
-  rule: { resources: string[]; verbs: string[] },
-): boolean =>
-  rule.verbs.some((v) =>
-    rule.resources.some(
-      (res) =>
-        out.includes(`User \\"${user}\\" cannot ${v} resource \\"${res}\\"`) ||
-        out.includes(`User "${user}" cannot ${v} resource "${res}"`) ||
-        // flannelctl's own wording of a 403 (kube-exec's pods/exec, install's access review)
-        new RegExp(`may not ${v} ${res}( |$|[;\\]])`, 'm').test(out) ||
-        (out.includes('attempting to grant RBAC permissions not currently held') &&
-          out.includes(`Resources:["${res}"]`)),
-    ),
-  );
 
 for (const c of CASES) {
   test(`rbac ${c.rbacArgs.join(' ')}: enough, and without any one rule the command stops with a 403 naming it`, async () => {

@@ -101,15 +101,42 @@ export const printedRoles = (list: { items: KubeObject[] }): PrintedRole[] =>
       rules: (o as { rules?: PrintedRule[] }).rules ?? [],
     }));
 
-/** Replaces an applied role with the same role less its rule `index`, as an admin's edit would. */
-export const withoutRule = (api: ApiServer, role: PrintedRole, index: number): void => {
+/**
+ * Replaces an applied role with the same role less its rule `index`, as an admin's edit would; the
+ * returned function puts the printed rules back.
+ */
+export const withoutRule = (api: ApiServer, role: PrintedRole, index: number): (() => void) => {
   const resource = role.kind === 'Role' ? 'roles' : 'clusterroles';
-  const current = api.get(resource, role.namespace, role.name)!;
-  api.registry.update(
-    resourceByName(resource),
-    role.namespace,
-    role.name,
-    { ...current, rules: role.rules.filter((_, j) => j !== index) },
-    { manager: 'test' },
-  );
+  const setRules = (rules: PrintedRule[]) => {
+    const current = api.get(resource, role.namespace, role.name)!;
+    api.registry.update(
+      resourceByName(resource),
+      role.namespace,
+      role.name,
+      { ...current, rules },
+      { manager: 'test' },
+    );
+  };
+  setRules(role.rules.filter((_, j) => j !== index));
+  return () => setRules(role.rules);
 };
+
+/**
+ * Whether a command's output reports the 403 of a request `rule` would have allowed (the API's own
+ * wording, flannelctl's "may not VERB RESOURCE", or a role write that escalation refused).
+ */
+export const namesPermission = (
+  out: string,
+  user: string,
+  rule: { resources: string[]; verbs: string[] },
+): boolean =>
+  rule.verbs.some((v) =>
+    rule.resources.some(
+      (res) =>
+        out.includes(`User \\"${user}\\" cannot ${v} resource \\"${res}\\"`) ||
+        out.includes(`User "${user}" cannot ${v} resource "${res}"`) ||
+        new RegExp(`may not ${v} ${res}( |$|[;\\]])`, 'm').test(out) ||
+        (out.includes('attempting to grant RBAC permissions not currently held') &&
+          out.includes(`Resources:["${res}"]`)),
+    ),
+  );

@@ -226,6 +226,34 @@ test('a failing client pod fails the run with its cause, and nothing is left beh
   await assertNothingLeft();
 });
 
+test(
+  'a server that runs but listens elsewhere fails after the listen window, with its log and probe events',
+  { skip },
+  async () => {
+    // The server container really runs iperf3, on a port the readiness probe does not check.
+    const stop = sim.api.onPodStarted((pod) => {
+      const c = (pod.spec as { containers: { command?: string[] }[] }).containers[0]!;
+      if (c.command?.[0] === 'iperf3' && c.command[1] === '-s') c.command[3] = '5999';
+    });
+    try {
+      const r = await runCli(benchArgs(['--repeat', '1', '--latency-count', '0', '--timeout', '4s']));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /error: server pod flannelctl-bench\/bench-\w+-server on node-2 is running but nothing listens on :5201 after 4s/,
+      );
+      assert.match(r.stderr, /^ {4}Server listening on 5999( \(test #1\))?$/m, "iperf3's own log");
+      assert.match(
+        r.stderr,
+        /^ {4}Unhealthy: Readiness probe failed: dial tcp 10\.244\.2\.\d+:5201: connect: connection refused/m,
+      );
+    } finally {
+      stop();
+    }
+    await assertNothingLeft();
+  },
+);
+
 test('an interruption mid-run deletes the pods and ends with exit 130', { skip }, async () => {
   const io: Io = {
     stdout: new PassThrough(),

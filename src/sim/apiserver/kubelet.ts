@@ -5,6 +5,12 @@
 // recorded as kubelet records it (kuberuntime_manager.go SyncPod: FailedCreatePodSandBox, "Failed to
 // create pod sandbox: %v") and is tried again after the pod worker's backoff (pod_workers.go: an error
 // requeues the pod after wait.Jitter(backOffPeriod, 0.5), backOffPeriod = 10 s in kubelet.go).
+// Before that, as kubelet does: a node whose kubelet stopped posting status (Ready Unknown) picks up no
+// pod until it is back; a NoExecute taint the pod does not tolerate rejects it (kubelet-admission.ts);
+// an image that cannot be pulled keeps it in ErrImagePull / ImagePullBackOff (image-pull.ts). A
+// tcpSocket readiness probe is run through the hook's probe when it gives one, every periodSeconds,
+// each failure an Unhealthy event as pkg/kubelet/prober/prober.go records it ("Readiness probe
+// failed: <output>"); on a "never ready" node it is refused like a port nobody listens on.
 import type { KubeObject } from '../cluster-seed.ts';
 import type { Registry } from './registry.ts';
 import { resourceByName } from './resources.ts';
@@ -12,6 +18,8 @@ import type { Store } from './store.ts';
 import { now } from './managed-fields.ts';
 import { isIP } from 'node:net';
 import { EventRecorder } from './event-recorder.ts';
+import { admissionRejection, type Rejection } from './kubelet-admission.ts';
+import { imagePullFailure, type ImageFailure } from './image-pull.ts';
 
 /**
  * RunPodSandbox failed; the message is the runtime's gRPC error as kubelet sees it, e.g.
@@ -27,6 +35,8 @@ export class PodSandboxError extends Error {
 /** What a hook that really runs the pod knows about it: the address of the sandbox it created. */
 export interface PodStarted {
   readonly podIP?: string;
+  /** Runs the container's tcpSocket readiness probe for real: undefined when it passed, else its output. */
+  readonly probe?: () => Promise<string | undefined>;
 }
 
 export type PodHook = (pod: KubeObject) => void | PodStarted | Promise<void | PodStarted>;
@@ -52,7 +62,17 @@ const NODES = resourceByName('nodes');
 interface Container {
   name: string;
   image?: string;
+  readinessProbe?: { tcpSocket?: { port?: number | string }; periodSeconds?: number };
 }
+
+/** kubelet.go: the image pull backoff starts at backOffPeriod (10 s) and doubles up to 300 s. */
+const IMAGE_BACKOFF_MAX_MS = 300_000;
+
+/** A node whose Ready condition is Unknown: the node lifecycle controller's word for a silent kubelet. */
+const kubeletSilent = (node: KubeObject | undefined): boolean =>
+  (node?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some(
+    (c) => c.type === 'Ready' && c.status === 'Unknown',
+  ) === true;
 
 export class Kubelet {
   readonly startedHooks = new Set<PodHook>();
@@ -72,6 +92,12 @@ export class Kubelet {
   ) {
     this.events = new EventRecorder(registry);
     this.unsubscribe = store.subscribe((event) => {
+      if (event.resource === NODES && event.type !== 'DELETED') {
+        // A kubelet that posts status again syncs the pods bound to it meanwhile.
+        if (kubeletSilent(event.previous) && !kubeletSilent(event.object))
+          setImmediate(() => !this.stopped && this.pickUp(event.object.metadata!.name!));
+        return;
+      }
       if (event.resource !== PODS) return;
       const node = (event.object.spec as { nodeName?: string } | undefined)?.nodeName;
       if (event.type === 'DELETED') {
@@ -123,11 +149,48 @@ export class Kubelet {
     }
   }
 
+  /** The pods bound to a node that its kubelet never started (no status of kubelet's yet). */
+  private pickUp(nodeName: string): void {
+    for (const pod of this.store.list(PODS)) {
+      const spec = pod.spec as { nodeName?: string } | undefined;
+      if (spec?.nodeName === nodeName && !(pod.status as { startTime?: string } | undefined)?.startTime)
+        this.start(pod, nodeName);
+    }
+  }
+
+  /** kubelet.go rejectPod: the event, then the pod Failed with the predicate's reason. */
+  private reject(pod: KubeObject, nodeName: string, rejection: Rejection): void {
+    this.events.record({ component: 'kubelet', host: nodeName }, pod, {
+      type: 'Warning',
+      reason: rejection.reason,
+      message: rejection.message,
+    });
+    try {
+      this.registry.writeStatus(
+        PODS,
+        pod.metadata!.namespace!,
+        pod.metadata!.name!,
+        {
+          phase: 'Failed',
+          reason: rejection.reason,
+          message: `Pod was rejected: ${rejection.message}`,
+          qosClass: 'BestEffort',
+        },
+        'kubelet',
+      );
+    } catch {
+      /* the pod went away meanwhile */
+    }
+  }
+
   private start(pod: KubeObject, nodeName: string): void {
     const ns = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
     const uid = pod.metadata!.uid!;
     const node = this.store.get(NODES, undefined, nodeName);
+    if (kubeletSilent(node)) return;
+    const rejection = admissionRejection(pod, node);
+    if (rejection) return this.reject(pod, nodeName, rejection);
     const hostIP = internalIP(node);
     const spec = pod.spec as { containers?: Container[]; hostNetwork?: boolean };
     let podIP = spec.hostNetwork ? hostIP : this.allocatePodIP(node);
@@ -168,6 +231,47 @@ export class Kubelet {
       })),
       qosClass: 'BestEffort',
     });
+    const unpullable = containers
+      .map((c) => ({ container: c, failure: imagePullFailure(c.image ?? '') }))
+      .find((x) => x.failure !== undefined);
+    if (unpullable) {
+      // The sandbox exists (its address too); the runtime never gets a container to run.
+      const base = {
+        phase: 'Pending',
+        conditions: conditions({
+          scheduled: true,
+          initialized: true,
+          ready: false,
+          reason: 'ContainersNotReady',
+          names: containers,
+        }),
+        ...(hostIP ? { hostIP, hostIPs: [{ ip: hostIP }] } : {}),
+        ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+        startTime,
+        qosClass: 'BestEffort',
+      };
+      void this.pullLoop(
+        pod,
+        nodeName,
+        unpullable.container,
+        unpullable.failure!,
+        (waiting) =>
+          writeStatus({
+            ...base,
+            containerStatuses: containers.map((c) => ({
+              name: c.name,
+              image: c.image ?? '',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              started: false,
+              state: { waiting: c === unpullable.container ? waiting : { reason: 'PodInitializing' } },
+            })),
+          }),
+        () => current() !== undefined,
+      );
+      return;
+    }
     const hooks = [...this.startedHooks].map((hook) =>
       Promise.resolve().then(() => this.runHook(hook, pod, nodeName, () => current() !== undefined)),
     );
@@ -180,7 +284,14 @@ export class Kubelet {
         .map((r) => (r.status === 'fulfilled' ? (r.value as PodStarted | undefined)?.podIP : undefined))
         .find((ip) => ip !== undefined);
       if (!spec.hostNetwork && given) podIP = given;
-      const ready = !failed && !this.options.neverReady(nodeName);
+      const probe = results
+        .map((r) => (r.status === 'fulfilled' ? (r.value as PodStarted | undefined)?.probe : undefined))
+        .find((p) => p !== undefined);
+      const probed = containers[0]?.readinessProbe?.tcpSocket?.port;
+      const neverReady = this.options.neverReady(nodeName);
+      // A probe to run decides readiness from now on; a hook that gave none vouched for the container.
+      const probing = !failed && probed !== undefined && (probe !== undefined || neverReady);
+      const ready = !failed && !neverReady && !probing;
       const started = now();
       writeStatus({
         phase: 'Running',
@@ -214,8 +325,112 @@ export class Kubelet {
         })),
         qosClass: 'BestEffort',
       });
+      if (probing) {
+        const refused = async () => `dial tcp ${podIP ?? ''}:${probed}: connect: connection refused`;
+        void this.probeLoop(ns, name, uid, nodeName, containers, neverReady ? refused : probe!);
+      }
     });
     this.running.set(uid, wrote);
+  }
+
+  /**
+   * kubelet's pull attempts for an image that cannot be pulled: Pulling, Failed and ErrImagePull; then,
+   * at each pod worker resync while the image backoff runs, BackOff and ImagePullBackOff; the backoff
+   * doubles after every failed pull.
+   */
+  private async pullLoop(
+    pod: KubeObject,
+    nodeName: string,
+    container: Container,
+    failure: ImageFailure,
+    setWaiting: (waiting: { reason: string; message: string }) => void,
+    alive: () => boolean,
+  ): Promise<void> {
+    const source = { component: 'kubelet', host: nodeName };
+    const image = container.image ?? '';
+    const live = () => this.store.get(PODS, pod.metadata!.namespace!, pod.metadata!.name!) ?? pod;
+    const record = (type: 'Normal' | 'Warning', reason: string, message: string) =>
+      this.events.record(source, live(), { type, reason, message });
+    if (failure.reason === 'InvalidImageName') {
+      record('Warning', 'InspectFailed', failure.message);
+      record('Warning', 'Failed', 'Error: InvalidImageName');
+      setWaiting({ reason: 'InvalidImageName', message: failure.message });
+      return;
+    }
+    let backoff = this.options.sandboxRetryMs;
+    let retryAt = 0;
+    while (alive()) {
+      if (Date.now() < retryAt) {
+        const message = `Back-off pulling image "${image}"`;
+        record('Normal', 'BackOff', message);
+        record('Warning', 'Failed', 'Error: ImagePullBackOff');
+        setWaiting({ reason: 'ImagePullBackOff', message });
+      } else {
+        record('Normal', 'Pulling', `Pulling image "${image}"`);
+        record('Warning', 'Failed', `Failed to pull image "${image}": ${failure.message}`);
+        record('Warning', 'Failed', 'Error: ErrImagePull');
+        setWaiting({ reason: 'ErrImagePull', message: failure.message });
+        retryAt = Date.now() + backoff;
+        backoff = Math.min(backoff * 2, IMAGE_BACKOFF_MAX_MS);
+      }
+      await this.later(this.options.sandboxRetryMs * (1 + 0.5 * Math.random()));
+    }
+  }
+
+  /** The readiness prober's worker: probe every periodSeconds until it passes or the container is gone. */
+  private async probeLoop(
+    namespace: string,
+    name: string,
+    uid: string,
+    nodeName: string,
+    containers: Container[],
+    probe: () => Promise<string | undefined>,
+  ): Promise<void> {
+    const periodMs = Math.max(1, Number(containers[0]?.readinessProbe?.periodSeconds ?? 10)) * 1000;
+    const running = () => {
+      const pod = this.store.get(PODS, namespace, name);
+      const status = pod?.status as { phase?: string; containerStatuses?: { state?: object }[] } | undefined;
+      const state = status?.containerStatuses?.[0]?.state as { running?: unknown } | undefined;
+      return pod?.metadata?.uid === uid && !this.stopped && status?.phase === 'Running' && state?.running
+        ? pod
+        : undefined;
+    };
+    while (running()) {
+      const output = await probe().catch((error: Error) => error.message);
+      const pod = running();
+      if (!pod) return;
+      if (output === undefined) {
+        const status = pod.status as Record<string, unknown> & { containerStatuses?: object[] };
+        try {
+          this.registry.writeStatus(
+            PODS,
+            namespace,
+            name,
+            {
+              ...status,
+              conditions: conditions({
+                scheduled: true,
+                initialized: true,
+                ready: true,
+                reason: 'ContainersNotReady',
+                names: containers,
+              }),
+              containerStatuses: (status.containerStatuses ?? []).map((c) => ({ ...c, ready: true })),
+            },
+            'kubelet',
+          );
+        } catch {
+          /* the pod went away meanwhile */
+        }
+        return;
+      }
+      this.events.record({ component: 'kubelet', host: nodeName }, pod, {
+        type: 'Warning',
+        reason: 'Unhealthy',
+        message: `Readiness probe failed: ${output}`,
+      });
+      await this.later(periodMs);
+    }
   }
 
   /**

@@ -1,12 +1,14 @@
-// kubectl's typed clients (e.g. `kubectl auth can-i`) send protobuf request bodies. The emulator
-// answers in JSON (client-go decodes by the response Content-Type), so it only needs to read the
-// few protobuf messages such clients send: here, SelfSubjectAccessReview.
+// kubectl's typed clients (`kubectl auth can-i`, `create namespace|configmap|role…`) send protobuf
+// request bodies. The emulator answers in JSON (client-go decodes by the response Content-Type), so it
+// only reads protobuf: the wire format and the runtime.Unknown envelope here (apimachinery
+// pkg/runtime/serializer/protobuf/protobuf.go: the "k8s\0" prefix, then Unknown{typeMeta, raw}); the
+// kinds' messages in protobuf-objects.ts.
 import { badRequest } from './api-error.ts';
 
 export const PROTOBUF = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
 
-type Fields = Map<number, (Buffer | number)[]>;
+export type Fields = Map<number, (Buffer | number)[]>;
 
 const readVarint = (buf: Buffer, pos: number): [number, number] => {
   let result = 0;
@@ -20,7 +22,7 @@ const readVarint = (buf: Buffer, pos: number): [number, number] => {
   }
 };
 
-const decode = (buf: Buffer): Fields => {
+export const decode = (buf: Buffer): Fields => {
   const fields: Fields = new Map();
   let pos = 0;
   while (pos < buf.length) {
@@ -57,7 +59,7 @@ const msg = (f: Fields, n: number): Fields | undefined => {
 };
 
 /** Unwraps the runtime.Unknown envelope: the type it names and the raw message. */
-const envelope = (body: Buffer): { apiVersion?: string; kind?: string; raw: Buffer } => {
+export const envelope = (body: Buffer): { apiVersion?: string; kind?: string; raw: Buffer } => {
   if (!body.subarray(0, 4).equals(MAGIC)) throw badRequest('protobuf body without the k8s envelope');
   const unknown = decode(body.subarray(4));
   const typeMeta = msg(unknown, 1);

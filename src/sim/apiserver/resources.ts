@@ -136,6 +136,15 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     verbs: crud,
   },
   {
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    resource: 'leases',
+    kind: 'Lease',
+    singular: 'lease',
+    namespaced: true,
+    verbs: crud,
+  },
+  {
     group: 'authorization.k8s.io',
     version: 'v1',
     resource: 'selfsubjectaccessreviews',

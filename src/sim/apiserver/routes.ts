@@ -15,6 +15,8 @@ import type { ResourceType } from './resources.ts';
 import { findResource, groupVersion } from './resources.ts';
 import { openApiDocument, openApiIndex } from './openapi.ts';
 import { PROTOBUF, decodeSelfSubjectAccessReview } from './protobuf.ts';
+import { decodeObject } from './protobuf-objects.ts';
+import { impersonate } from './impersonation.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import type { Store } from './store.ts';
 import type { IncludeObject } from './table.ts';
@@ -153,8 +155,13 @@ export const createHandler =
         method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req) : Buffer.alloc(0);
       const delay = ctx.faults.latencyFor({ method, path });
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const identity = ctx.users.authenticate(req.headers.authorization);
-      if (!identity) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      const requester = ctx.users.authenticate(req.headers.authorization);
+      if (!requester) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      const identity = impersonate(
+        requester,
+        req.headers,
+        (a) => requester.admin || ctx.authorizer.authorize(requester, a),
+      );
       record.user = identity.name;
       await ctx.faults.runBefore({ method, path, body: raw.toString('utf8') });
       const injected = ctx.faults.takeFailure({ method, path });
@@ -190,9 +197,14 @@ export const createHandler =
     }
   };
 
+const DISCOVERY_PATHS =
+  /^\/(version|api|apis|openapi\/v3|healthz|livez|readyz|api\/v1|apis\/[^/]+(\/[^/]+)?)$/;
+
 const discovery = (ctx: HandlerContext, method: string, path: string): unknown => {
-  if (method !== 'GET') throw methodNotAllowed();
   const trimmed = path.replace(/\/+$/, '') || '/';
+  // A write to a resource this server does not serve is a 404, as for `kubectl create deployment` on
+  // a server without apps/v1 deployments; only the discovery documents themselves are GET-only.
+  if (method !== 'GET') throw DISCOVERY_PATHS.test(trimmed) ? methodNotAllowed() : notFoundPath();
   if (trimmed === '/version') return versionInfo();
   if (trimmed === '/api') return apiVersions(ctx.serverAddress());
   if (trimmed === '/apis') return apiGroupList();
@@ -223,14 +235,12 @@ const serveResource = async (
 ): Promise<void> => {
   const { type: t, namespace, name, subresource } = route;
   const protobuf = record.contentType === PROTOBUF;
-  if (protobuf && !t.virtual) {
-    throw new ApiError(
-      415,
-      'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
-    );
-  }
-  const body = protobuf ? '' : raw.toString('utf8');
+  // A typed client's protobuf object arrives as the JSON the registry takes (reviews are read apart).
+  const body = !protobuf
+    ? raw.toString('utf8')
+    : t.virtual || raw.length === 0
+      ? ''
+      : JSON.stringify(decodeObject(raw));
   const q = new URL(req.url ?? '/', 'http://emulator').searchParams;
   const verb = record.verb!;
   // pods/exec is served on the WebSocket upgrade (pod-exec.ts); a plain request is refused like the real server does.

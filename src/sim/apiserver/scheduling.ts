@@ -10,7 +10,7 @@ interface NodeSelectorTerm {
   matchExpressions?: NodeSelectorRequirement[];
   matchFields?: NodeSelectorRequirement[];
 }
-interface Toleration {
+export interface Toleration {
   key?: string;
   operator?: 'Exists' | 'Equal';
   value?: string;
@@ -72,7 +72,8 @@ const matchRequirement = (r: NodeSelectorRequirement, value: string | undefined)
   }
 };
 
-const tolerates = (toleration: Toleration, taint: Taint): boolean => {
+/** k8s.io/api/core/v1 toleration.go ToleratesTaint. */
+export const tolerates = (toleration: Toleration, taint: Taint): boolean => {
   if (toleration.effect && toleration.effect !== taint.effect) return false;
   if (!toleration.key) return toleration.operator === 'Exists';
   if (toleration.key !== taint.key) return false;

@@ -20,6 +20,7 @@ import type { ResourceType } from './resources.ts';
 import { findResourceByKind, resourceByName } from './resources.ts';
 import { createHandler } from './routes.ts';
 import { startNamespaceController } from './namespace-controller.ts';
+import { startNodeLeaseController } from './node-lease-controller.ts';
 import { nodeObject, seedCluster } from './seed.ts';
 import { parseLabelSelector } from './selectors.ts';
 import { Store } from './store.ts';
@@ -95,6 +96,7 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
   kubelet.deletedHooks.add((pod) => podLogs.forget(pod.metadata!.uid!));
   const stopNamespaces = startNamespaceController(store, registry);
   seedCluster(registry, options.seed ?? { nodes: [] });
+  const stopLeases = startNodeLeaseController(store, registry);
 
   let address = '127.0.0.1:0';
   const handlerContext = {
@@ -177,6 +179,7 @@ export const startApiServer = async (options: ApiServerOptions = {}): Promise<Ap
       closed = true;
       daemonSets.stop();
       stopNamespaces();
+      stopLeases();
       kubelet.stop();
       for (const res of watches) res.end();
       podExec.close();

@@ -67,6 +67,8 @@ const podStatus = (o: KubeObject): string => {
 };
 
 const COLUMNS: Record<string, Column[]> = {
+  // leaseColumnDefinitions in kubernetes pkg/printers/internalversion/printers.go.
+  leases: [name, { name: 'Holder', type: 'string', cell: (o) => spec(o).holderIdentity ?? '' }, ageCol],
   nodes: [
     name,
     { name: 'Status', type: 'string', cell: nodeStatus },

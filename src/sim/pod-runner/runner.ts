@@ -7,6 +7,9 @@
 // their own emulators (src/sim/flannel-agent, src/sim/node-access-pods.ts and kube-exec's pods/exec).
 // A sandbox whose CNI ADD fails (PodSandboxError) is left to the emulator's kubelet: it records
 // FailedCreatePodSandBox on the pod and calls this hook again after its backoff.
+// A tcpSocket readiness probe is run for real in the pod's namespace, for the emulator's kubelet to
+// call every periodSeconds: Ready when something listens, else an Unhealthy event worded as kubelet's
+// TCP prober reports a refused connection (pkg/probe/tcp/tcp.go: the dial error itself).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ApiServer } from '../apiserver/index.ts';
@@ -21,8 +24,6 @@ import { createSandbox, deleteSandbox, listening, type Sandbox } from './sandbox
 export interface PodRunnerOptions {
   readonly api: ApiServer;
   readonly lab: Lab;
-  /** How long a tcpSocket readiness probe may take to pass; default 15 s. */
-  readonly readinessTimeoutMs?: number;
 }
 
 export interface RunningPod {
@@ -98,7 +99,6 @@ const exitCodeOf = (code: number | null, signal: NodeJS.Signals | null): number 
 
 export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
   const { api, lab } = options;
-  const readinessTimeoutMs = options.readinessTimeoutMs ?? 15_000;
   const entries = new Map<string, Entry>();
   let serial = 0;
   let closed = false;
@@ -147,16 +147,9 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
     return child;
   };
 
-  const waitReady = async (entry: Entry, netns: string, port: number): Promise<void> => {
-    const deadline = Date.now() + readinessTimeoutMs;
-    for (;;) {
-      if (entry.deleted) throw new Error('pod deleted');
-      if (entry.exited) throw new Error('container exited before it became ready');
-      if (await listening(netns, port)) return;
-      if (Date.now() > deadline) throw new Error(`readiness probe failed: nothing listens on :${port}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  /** The tcpSocket probe: undefined when the port accepts connections, else the dial error. */
+  const tcpProbe = (netns: string, address: string, port: number) => async (): Promise<string | undefined> =>
+    (await listening(netns, port)) ? undefined : `dial tcp ${address}:${port}: connect: connection refused`;
 
   const offStarted = api.onPodStarted(async (pod: KubeObject) => {
     const spec = (pod.spec ?? {}) as PodSpec;
@@ -178,8 +171,10 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
           ...containerPrivArgs(pod, container?.name ?? ''),
           ...argv,
         ]);
-      if (port !== undefined) await waitReady(entry, node.netns, port);
-      return { podIP: node.address };
+      return {
+        podIP: node.address,
+        ...(port !== undefined ? { probe: tcpProbe(node.netns, node.address, port) } : {}),
+      };
     }
     entries.set(entry.uid, entry);
     let sandbox: Sandbox;
@@ -199,8 +194,10 @@ export const startPodRunner = (options: PodRunnerOptions): PodRunner => {
     const { argv, port } = containerOf(spec);
     // No command: a pause container, the namespace alone.
     if (argv.length > 0) entry.child = runContainer(entry, sandbox.netns, argv);
-    if (port !== undefined) await waitReady(entry, sandbox.netns, port);
-    return { podIP: sandbox.address };
+    return {
+      podIP: sandbox.address,
+      ...(port !== undefined ? { probe: tcpProbe(sandbox.netns, sandbox.address, port) } : {}),
+    };
   });
 
   const offDeleted = api.onPodDeleted(async (pod: KubeObject) => {
