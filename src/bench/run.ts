@@ -19,7 +19,7 @@ import { measurePath, type Progress } from './measure-path.ts';
 import { nodeCpuSampler, type CpuSampler } from './node-cpu.ts';
 import { validateBenchFlags, type BenchFlags, type BenchOptions } from './options.ts';
 import { nodeAddress, pickNodes, type PickableNode } from './pick-nodes.ts';
-import { podDriver } from './pod-driver.ts';
+import { podDriver, type HostNetworkPods } from './pod-driver.ts';
 import { FIELD_MANAGER, namespaceObject, runSelector } from './pods.ts';
 import { printResultText } from './print-text.ts';
 import {
@@ -136,11 +136,9 @@ export const runBench = async (
       }
     }
 
-    if (options.mode !== 'host') {
-      podsUsed = true;
-      createdNamespace = await ensureNamespace(kube, options.namespace);
-      progress(`pods in namespace ${options.namespace} (run ${runId}, image ${options.image})`);
-      const driver = podDriver({
+    // Bench pods between the two nodes: the pod path's, or with hostNetwork the host path's.
+    const benchPods = (hostNetwork?: HostNetworkPods) =>
+      podDriver({
         kube,
         options,
         runId,
@@ -149,7 +147,14 @@ export const runBench = async (
         startTimeoutMs: globals.timeoutMs,
         ...(cpu ? { cpu } : {}),
         signal,
+        ...(hostNetwork ? { hostNetwork } : {}),
       });
+
+    if (options.mode !== 'host') {
+      podsUsed = true;
+      createdNamespace = await ensureNamespace(kube, options.namespace);
+      progress(`pods in namespace ${options.namespace} (run ${runId}, image ${options.image})`);
+      const driver = benchPods();
       results.push(await measurePath(driver, options, progress));
     }
     if (options.mode !== 'pod') {
@@ -162,17 +167,7 @@ export const runBench = async (
       if (hostPodsUsed)
         progress(`host path: hostNetwork pods in namespace ${flannelNamespace} (image ${options.image})`);
       const driver = hostPodsUsed
-        ? podDriver({
-            kube,
-            options,
-            runId,
-            clientNode: clientName,
-            serverNode: serverName,
-            startTimeoutMs: globals.timeoutMs,
-            ...(cpu ? { cpu } : {}),
-            signal,
-            hostNetwork: { namespace: flannelNamespace, clientIP, serverIP },
-          })
+        ? benchPods({ namespace: flannelNamespace, clientIP, serverIP })
         : hostDriver({
             exec: exec!,
             client,
