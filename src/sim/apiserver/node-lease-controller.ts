@@ -1,7 +1,8 @@
 // Each node's kubelet heartbeat: a Lease named after the node in kube-node-lease, owned by the Node,
-// renewed every 10 s (kubernetes pkg/kubelet/nodelease + component-helpers apimachinery/lease
-// controller.go: leaseDurationSeconds 40, renewInterval = 0.25 × duration; the Lease's ownerReference
-// is the Node, so it goes with it). `kubectl describe node` shows it under "Lease:".
+// renewed every 10 s: kubernetes pkg/kubelet/apis/config/v1beta1/defaults.go defaults
+// NodeLeaseDurationSeconds to 40 and pkg/kubelet/kubelet.go renews at nodeLeaseRenewIntervalFraction
+// (0.25) of it; the Lease's ownerReference is the Node (component-helpers apimachinery/lease), so it
+// goes with it. `kubectl describe node` shows it under "Lease:".
 import type { KubeObject } from '../cluster-seed.ts';
 import type { Registry } from './registry.ts';
 import { resourceByName } from './resources.ts';
